@@ -1,0 +1,44 @@
+/** The exporter's validated configuration: built by cli/flags.ts from argv + KUBE_BALANCE_* env, read everywhere else. */
+import type { IpFamily } from './iptables/types.js';
+
+export type BackendChoice = 'auto' | 'nft' | 'legacy';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'logfmt' | 'json';
+
+export interface ExporterConfig {
+  readonly web: {
+    /** host:port; host may be empty (all interfaces) or a bracketed IPv6 address. */
+    readonly listenAddress: string;
+    readonly telemetryPath: string;
+  };
+  readonly sample: {
+    readonly intervalSeconds: number;
+    readonly timeoutSeconds: number;
+    readonly maxOutputBytes: number;
+    readonly maxAgeSeconds: number;
+    /** Fraction of one core iptables-save may use; the interval grows to keep under it. */
+    readonly maxCpu: number;
+  };
+  readonly windowSeconds: number;
+  readonly iptables: {
+    readonly backend: BackendChoice;
+    /** 'auto' or an explicit list. */
+    readonly families: 'auto' | readonly IpFamily[];
+  };
+  readonly source: {
+    /** Read a saved dump instead of running iptables-save; '-' is stdin. null = live node. */
+    readonly file: string | null;
+  };
+  readonly metrics: {
+    /** Anchored regexes; null = no filter. Applied to per-endpoint series. */
+    readonly includeNamespaces: RegExp | null;
+    readonly excludeNamespaces: RegExp | null;
+    /** Matched against `namespace/service`. */
+    readonly includeServices: RegExp | null;
+    readonly excludeServices: RegExp | null;
+  };
+  readonly log: {
+    readonly level: LogLevel;
+    readonly format: LogFormat;
+  };
+}

@@ -1,0 +1,37 @@
+/** One immutable snapshot of everything /metrics and `report` show; swapped in whole after each sample. */
+import type { AnalysisResult } from './analysis/types.js';
+import type { IpFamily, SkipReason, SkippedLine } from './iptables/types.js';
+
+export type SampleStage = 'save' | 'parse' | 'model' | 'analysis' | 'render';
+
+export interface FamilySample {
+  readonly ipFamily: IpFamily;
+  /** `legacy` or `nft` for a live node, `file` for --source.file. */
+  readonly backend: 'legacy' | 'nft' | 'file';
+  readonly ok: boolean;
+  readonly error: string | null;
+  readonly skipped: readonly SkippedLine[];
+  readonly warnings: readonly string[];
+  readonly outputBytes: number;
+  readonly durationSeconds: number;
+}
+
+export interface Snapshot {
+  /** Unix seconds of the last successful sample; null before the first one. */
+  readonly lastSuccessTimestamp: number | null;
+  /** Unix seconds when this snapshot was built. */
+  readonly timestamp: number;
+  /** The last sample succeeded for every family and the data is not stale. */
+  readonly up: boolean;
+  /** The data is older than --sample.max-age: ladder series are withheld. */
+  readonly stale: boolean;
+  readonly sampleDurationSeconds: number;
+  readonly sampleIntervalSeconds: number;
+  readonly families: readonly FamilySample[];
+  readonly analysis: AnalysisResult | null;
+  /** Cumulative since start. */
+  readonly errorsTotal: Readonly<Record<SampleStage, number>>;
+  readonly resetsTotal: number;
+  readonly skippedTotal: Readonly<Partial<Record<SkipReason, number>>>;
+  readonly samplesTotal: number;
+}
