@@ -92,6 +92,8 @@ export interface ParsedDump {
   /** True when at least one rule carried counters. */
   readonly hasCounters: boolean;
   readonly lineCount: number;
+  /** The input ended inside a `*table` block (no COMMIT): the dump was cut short. */
+  readonly truncated: boolean;
   /** Notes that are not errors: `# Warning: iptables-legacy tables present`, implicit table, duplicate table block. */
   readonly warnings: string[];
 }

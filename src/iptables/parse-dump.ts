@@ -1,0 +1,302 @@
+/** Streaming one-pass parser for iptables-save / `iptables -S -v` / iptables-restore text: table → chains → rules → COMMIT. */
+import { parseBracketCounters, parseRule, RuleSyntaxError } from './parse-rule.js';
+import { tokenize, TokenizeError } from './tokenize.js';
+import type { Chain, Counters, ParsedDump, Rule, SkippedLine, SkipReason, Table } from './types.js';
+
+const EXCERPT_LENGTH = 120;
+/** Skipped lines are counted always but listed only up to this many, so a garbage input cannot exhaust memory. */
+export const MAX_LISTED_SKIPPED = 10_000;
+/** Warnings beyond this many are summarised: they describe structure, a handful is enough. */
+const MAX_WARNINGS = 100;
+/** The table kube-proxy's rules live in; headerless excerpts (`iptables -t nat -S`, grep output) are read as it. */
+const IMPLICIT_TABLE = 'nat';
+
+interface MutableChain {
+  name: string;
+  declaredAt: number | null;
+  policyCounters: Counters | null;
+  rules: Rule[];
+}
+
+interface MutableTable {
+  name: string;
+  chains: Map<string, MutableChain>;
+}
+
+export interface DumpParserOptions {
+  /** Keep rules only for chains this returns true for (default: all). Saves memory on huge dumps. */
+  readonly keepChain?: (table: string, chain: string) => boolean;
+}
+
+/**
+ * Push text in chunks of any size (`push`), then `end()` to get the ParsedDump. Holds at most one
+ * partial line between chunks. Never throws on bad input: bad lines are recorded in `skipped`.
+ */
+export class DumpParser {
+  private readonly tables = new Map<string, MutableTable>();
+  private readonly skipped: SkippedLine[] = [];
+  private readonly warnings: string[] = [];
+  private readonly keepChain: ((table: string, chain: string) => boolean) | undefined;
+  private skippedCount = 0;
+  private warningCount = 0;
+  private current: MutableTable | null = null;
+  private explicitTableOpen = false;
+  private hasCounters = false;
+  private lineNumber = 0;
+  private pending = '';
+  private ended = false;
+
+  constructor(options: DumpParserOptions = {}) {
+    this.keepChain = options.keepChain;
+  }
+
+  /** Number of lines consumed so far. */
+  get lines(): number {
+    return this.lineNumber;
+  }
+
+  push(chunk: string): void {
+    if (this.ended) throw new Error('DumpParser.push after end()');
+    let text = this.pending.length > 0 ? this.pending + chunk : chunk;
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      this.parseLine(text, start, nl);
+      start = nl + 1;
+    }
+    this.pending = start === 0 ? text : text.slice(start);
+    text = '';
+  }
+
+  end(): ParsedDump {
+    if (!this.ended) {
+      this.ended = true;
+      if (this.pending.length > 0) {
+        const last = this.pending;
+        this.pending = '';
+        this.parseLine(last, 0, last.length);
+      }
+    }
+    const truncated = this.explicitTableOpen;
+    if (truncated && this.current !== null) {
+      this.warn(`table ${this.current.name} has no COMMIT: the input ended early (truncated dump)`);
+    }
+    if (this.skippedCount > this.skipped.length) {
+      this.warn(`${this.skippedCount} lines skipped; the first ${this.skipped.length} are listed`);
+    }
+    if (this.warningCount > this.warnings.length) {
+      this.warnings.push(`${this.warningCount - this.warnings.length} more warnings not listed`);
+    }
+    return {
+      tables: this.tables as Map<string, Table>,
+      skipped: this.skipped,
+      hasCounters: this.hasCounters,
+      lineCount: this.lineNumber,
+      truncated,
+      warnings: this.warnings,
+    };
+  }
+
+  private parseLine(text: string, start: number, end: number): void {
+    this.lineNumber++;
+    // Trim trailing CR / whitespace and leading whitespace without allocating twice.
+    while (end > start && text.charCodeAt(end - 1) <= 32) end--;
+    while (start < end && text.charCodeAt(start) <= 32) start++;
+    if (start === end) return;
+    const first = text.charCodeAt(start);
+    switch (first) {
+      case 45 /* - */:
+        this.parseCommand(text.slice(start, end), null);
+        return;
+      case 91 /* [ */:
+        this.parseCounterPrefixed(text.slice(start, end));
+        return;
+      case 58 /* : */:
+        this.parseChainHeader(text.slice(start, end));
+        return;
+      case 42 /* * */:
+        this.openTable(text.slice(start + 1, end).trim());
+        return;
+      case 35 /* # */:
+        this.parseCommentLine(text.slice(start, end));
+        return;
+      default:
+        if (end - start === 6 && text.startsWith('COMMIT', start)) {
+          this.explicitTableOpen = false;
+          this.current = null;
+          return;
+        }
+        this.skip('not-iptables', text.slice(start, end));
+    }
+  }
+
+  private parseCommentLine(line: string): void {
+    // iptables-nft-save warns when legacy tables exist too: the node may have rules in both backends.
+    if (line.startsWith('# Warning:')) this.warn(`line ${this.lineNumber}: ${line.slice(2)}`);
+  }
+
+  private openTable(name: string): void {
+    if (!/^[a-z_]+$/.test(name)) {
+      this.skip('not-iptables', `*${name}`);
+      return;
+    }
+    if (this.tables.has(name)) {
+      // A second block of the same table (a duplicated paste): the later listing is the current one.
+      this.warn(`line ${this.lineNumber}: table ${name} appears again; the later block replaces the earlier`);
+    }
+    const table: MutableTable = { name, chains: new Map() };
+    this.tables.set(name, table);
+    this.current = table;
+    this.explicitTableOpen = true;
+  }
+
+  private tableForContent(): MutableTable {
+    if (this.current !== null) return this.current;
+    let table = this.tables.get(IMPLICIT_TABLE);
+    if (table === undefined) {
+      this.warn(`line ${this.lineNumber}: rules without a *table header; reading them as table ${IMPLICIT_TABLE}`);
+      table = { name: IMPLICIT_TABLE, chains: new Map() };
+      this.tables.set(IMPLICIT_TABLE, table);
+    }
+    this.current = table;
+    return table;
+  }
+
+  private parseChainHeader(line: string): void {
+    // `:NAME POLICY [p:b]` — POLICY is `-` for user chains.
+    const parts = line.slice(1).split(/\s+/);
+    const name = parts[0];
+    if (name === undefined || name.length === 0 || parts.length < 2) {
+      this.skip('malformed-chain', line);
+      return;
+    }
+    let policyCounters: Counters | null = null;
+    const counterText = parts[2];
+    if (counterText !== undefined) {
+      policyCounters = parseBracketCounters(counterText);
+      if (policyCounters === null) {
+        this.skip('malformed-chain', line);
+        return;
+      }
+    }
+    this.declareChain(this.tableForContent(), name, parts[1] === '-' ? null : policyCounters);
+  }
+
+  private declareChain(table: MutableTable, name: string, policyCounters: Counters | null): void {
+    const existing = table.chains.get(name);
+    if (existing !== undefined && existing.rules.length > 0) {
+      // The same chain listed twice (e.g. `iptables -S CHAIN` before and after a change): the later
+      // listing is the current one.
+      this.warn(`line ${this.lineNumber}: chain ${name} declared again; its earlier rules are replaced`);
+    }
+    table.chains.set(name, { name, declaredAt: this.lineNumber, policyCounters, rules: [] });
+  }
+
+  private parseCounterPrefixed(line: string): void {
+    const close = line.indexOf(']');
+    const counters = close > 0 ? parseBracketCounters(line.slice(0, close + 1)) : null;
+    if (counters === null) {
+      this.skip('malformed-rule', line);
+      return;
+    }
+    this.parseCommand(line.slice(close + 1).trimStart(), counters);
+  }
+
+  private parseCommand(line: string, prefixCounters: Counters | null): void {
+    let tokens: string[];
+    try {
+      tokens = tokenize(line);
+    } catch (error) {
+      if (error instanceof TokenizeError) {
+        this.skip('malformed-rule', line);
+        return;
+      }
+      throw error;
+    }
+    const command = tokens[0];
+    const chainName = tokens[1];
+    if (command === undefined) return;
+    switch (command) {
+      case '-A':
+      case '--append': {
+        if (chainName === undefined || chainName.startsWith('-')) {
+          this.skip('malformed-rule', line);
+          return;
+        }
+        const table = this.tableForContent();
+        const keep = this.keepChain === undefined || this.keepChain(table.name, chainName);
+        let rule: Rule;
+        try {
+          rule = parseRule(tokens, 2, chainName, this.lineNumber, prefixCounters);
+        } catch (error) {
+          if (error instanceof RuleSyntaxError) {
+            this.skip('malformed-rule', line);
+            return;
+          }
+          throw error;
+        }
+        if (rule.counters !== null) this.hasCounters = true;
+        if (rule.lossy) this.skip('lossy-rule', line);
+        if (!keep) return;
+        let chain = table.chains.get(chainName);
+        if (chain === undefined) {
+          // iptables-save declares every chain before its rules; excerpts may not.
+          chain = { name: chainName, declaredAt: null, policyCounters: null, rules: [] };
+          table.chains.set(chainName, chain);
+        }
+        chain.rules.push(rule);
+        return;
+      }
+      case '-N':
+      case '--new-chain':
+      case '-P':
+      case '--policy': {
+        if (chainName === undefined) {
+          this.skip('malformed-chain', line);
+          return;
+        }
+        const table = this.tableForContent();
+        if (command === '-N' || command === '--new-chain' || !table.chains.has(chainName)) {
+          this.declareChain(table, chainName, null);
+        }
+        return;
+      }
+      case '-X':
+      case '--delete-chain':
+      case '-F':
+      case '--flush': {
+        // kube-proxy's restore input deletes stale chains with -X and flushes with -F.
+        if (chainName === undefined) {
+          this.skip('unsupported-command', line);
+          return;
+        }
+        const table = this.tableForContent();
+        if (command === '-X' || command === '--delete-chain') table.chains.delete(chainName);
+        else table.chains.get(chainName)?.rules.splice(0);
+        return;
+      }
+      default:
+        this.skip(/^-[A-Za-z]$|^--[a-z-]+$/.test(command) ? 'unsupported-command' : 'not-iptables', line);
+    }
+  }
+
+  private skip(reason: SkipReason, line: string): void {
+    this.skippedCount++;
+    if (this.skipped.length < MAX_LISTED_SKIPPED) {
+      this.skipped.push({ line: this.lineNumber, reason, excerpt: line.slice(0, EXCERPT_LENGTH) });
+    }
+  }
+
+  private warn(message: string): void {
+    this.warningCount++;
+    if (this.warnings.length < MAX_WARNINGS) this.warnings.push(message);
+  }
+}
+
+/** Parses a whole dump held in memory. Prefer DumpParser when reading a stream. */
+export function parseDump(text: string, options: DumpParserOptions = {}): ParsedDump {
+  const parser = new DumpParser(options);
+  parser.push(text);
+  return parser.end();
+}
