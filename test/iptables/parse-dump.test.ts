@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { DumpParser, parseDump } from '../../src/iptables/parse-dump.js';
+import type { ParsedDump } from '../../src/iptables/types.js';
+
+const fixture = (name: string): string =>
+  readFileSync(fileURLToPath(new URL(`../fixtures/iptables/${name}`, import.meta.url)), 'utf8');
+
+const rulesOf = (dump: ParsedDump, chain: string, table = 'nat') => dump.tables.get(table)?.chains.get(chain)?.rules ?? [];
+
+describe('parseDump', () => {
+  it('reads iptables-save -c output: chains, policy counters, rule counters', () => {
+    const dump = parseDump(fixture('save-with-counters.txt'));
+    expect([...dump.tables.keys()]).toEqual(['nat']);
+    expect(dump.hasCounters).toBe(true);
+    expect(dump.truncated).toBe(false);
+    expect(dump.skipped).toEqual([]);
+    const nat = dump.tables.get('nat');
+    expect(nat?.chains.get('PREROUTING')?.policyCounters).toEqual({ packets: 120, bytes: 7200 });
+    expect(nat?.chains.get('KUBE-SVC-X')?.policyCounters).toBeNull();
+    const svc = rulesOf(dump, 'KUBE-SVC-X');
+    expect(svc.map((r) => [r.line, r.target, r.counters?.packets])).toEqual([
+      [19, 'KUBE-MARK-MASQ', 0],
+      [20, 'KUBE-SEP-A', 61],
+      [21, 'KUBE-SEP-B', 59],
+    ]);
+    expect(rulesOf(dump, 'KUBE-SEP-B')[1]?.dnatDestination).toBe('10.244.2.6:8080');
+  });
+
+  it('reads kube-proxy restore input: unnormalised order, no /32, -X deletes a chain', () => {
+    const dump = parseDump(fixture('restore-input-unnormalised.txt'));
+    const services = rulesOf(dump, 'KUBE-SERVICES');
+    expect(services[0]).toMatchObject({ destination: { address: '172.30.0.41', negated: false }, dport: 80, protocol: 'tcp' });
+    expect(dump.tables.get('nat')?.chains.has('KUBE-SEP-OLD')).toBe(false);
+    expect(dump.hasCounters).toBe(false);
+  });
+
+  it('keeps the legacy/nft mismatch warning', () => {
+    const dump = parseDump(fixture('nft-with-legacy-warning.txt'));
+    expect(dump.warnings.join('\n')).toMatch(/iptables-legacy tables present/);
+    expect(dump.skipped).toEqual([]);
+  });
+
+  it('marks a dump cut short without COMMIT as truncated', () => {
+    const dump = parseDump(fixture('truncated.txt'));
+    expect(dump.truncated).toBe(true);
+    expect(dump.warnings.join('\n')).toMatch(/truncated/);
+  });
+
+  it('skips junk and bad lines with their line numbers and keeps going', () => {
+    const dump = parseDump(fixture('junk-between-rules.txt'));
+    expect(dump.skipped.map((s) => [s.line, s.reason])).toEqual([
+      [1, 'not-iptables'],
+      [4, 'not-iptables'],
+      [5, 'malformed-rule'],
+      [7, 'malformed-rule'],
+      [8, 'malformed-chain'],
+      [9, 'unsupported-command'],
+      [11, 'not-iptables'],
+    ]);
+    expect(rulesOf(dump, 'KUBE-SVC-X').map((r) => r.target)).toEqual(['KUBE-SEP-B']);
+    expect(dump.truncated).toBe(false);
+  });
+
+  it('reads headerless excerpts as the nat table', () => {
+    const dump = parseDump('-A KUBE-SVC-X -m comment --comment "a/b:c -> 1.2.3.4:80" -j KUBE-SEP-A\n');
+    expect(rulesOf(dump, 'KUBE-SVC-X')).toHaveLength(1);
+    expect(dump.warnings[0]).toMatch(/without a \*table header/);
+  });
+
+  it('lets a re-declared chain replace its earlier listing (iptables -S before and after a change)', () => {
+    const text = ['-N KUBE-EXT-X', '-A KUBE-EXT-X -c 0 0 -j KUBE-SVC-X', '-N KUBE-EXT-X', '-A KUBE-EXT-X -c 3 180 -j KUBE-SVL-X'].join('\n');
+    const dump = parseDump(text);
+    expect(rulesOf(dump, 'KUBE-EXT-X').map((r) => r.target)).toEqual(['KUBE-SVL-X']);
+    expect(dump.hasCounters).toBe(true);
+  });
+
+  it('lets a repeated table block replace the earlier one', () => {
+    const block = (target: string) => `*nat\n:KUBE-SVC-X - [0:0]\n-A KUBE-SVC-X -j ${target}\nCOMMIT\n`;
+    const dump = parseDump(block('KUBE-SEP-OLD') + block('KUBE-SEP-NEW'));
+    expect(rulesOf(dump, 'KUBE-SVC-X').map((r) => r.target)).toEqual(['KUBE-SEP-NEW']);
+    expect(dump.warnings.join('\n')).toMatch(/appears again/);
+  });
+
+  it('reports lossy rules and still keeps them', () => {
+    const dump = parseDump('*nat\n:KUBE-SEP-A - [0:0]\n-A KUBE-SEP-A -p tcp -m tcp -j DNAT [unsupported revision]\nCOMMIT\n');
+    expect(dump.skipped).toEqual([{ line: 3, reason: 'lossy-rule', excerpt: '-A KUBE-SEP-A -p tcp -m tcp -j DNAT [unsupported revision]' }]);
+    expect(rulesOf(dump, 'KUBE-SEP-A')[0]?.lossy).toBe(true);
+  });
+
+  it('gives the same result for any chunking of the input (streaming)', () => {
+    const text = fixture('save-with-counters.txt') + fixture('junk-between-rules.txt').replace('*nat', '*filter');
+    const whole = parseDump(text);
+    for (const size of [1, 7, 64, 4096]) {
+      const parser = new DumpParser();
+      for (let i = 0; i < text.length; i += size) parser.push(text.slice(i, i + size));
+      expect(parser.end()).toEqual(whole);
+    }
+  });
+
+  it('handles CRLF line endings and a last line without newline', () => {
+    const dump = parseDump('*nat\r\n:KUBE-SVC-X - [0:0]\r\n[1:60] -A KUBE-SVC-X -j KUBE-SEP-A\r\nCOMMIT');
+    expect(rulesOf(dump, 'KUBE-SVC-X')[0]?.counters).toEqual({ packets: 1, bytes: 60 });
+    expect(dump.truncated).toBe(false);
+    expect(dump.skipped).toEqual([]);
+  });
+
+  it('keeps only the chains keepChain selects, but still counts their lines', () => {
+    const dump = parseDump(fixture('save-with-counters.txt'), { keepChain: (_t, c) => c.startsWith('KUBE-SVC-') });
+    expect(rulesOf(dump, 'KUBE-SVC-X')).toHaveLength(3);
+    expect(rulesOf(dump, 'KUBE-SEP-A')).toHaveLength(0);
+    expect(dump.lineCount).toBe(23);
+  });
+
+  it('bounds the listed skipped lines on garbage input', () => {
+    const dump = parseDump('garbage\n'.repeat(20_000));
+    expect(dump.skipped).toHaveLength(10_000);
+    expect(dump.warnings.join('\n')).toMatch(/20000 lines skipped/);
+  });
+});
