@@ -1,5 +1,5 @@
 /** Streaming one-pass parser for iptables-save / `iptables -S -v` / iptables-restore text: table → chains → rules → COMMIT. */
-import { parseBracketCounters, parseRule, RuleSyntaxError } from './parse-rule.js';
+import { parseBracketCounters, parseRule, RuleSyntaxError, type RuleInterner } from './parse-rule.js';
 import { tokenize, TokenizeError } from './tokenize.js';
 import type { Chain, Counters, ParsedDump, Rule, SkippedLine, SkipReason, Table } from './types.js';
 
@@ -43,8 +43,15 @@ export class DumpParser {
   private explicitTableOpen = false;
   private hasCounters = false;
   private lineNumber = 0;
-  private pending = '';
+  private pending: Buffer | null = null;
   private ended = false;
+  private lastComment = '';
+  private readonly interner: RuleInterner = {
+    // Targets are chain names: reuse the declared chain's string instead of one copy per rule.
+    target: (name) => this.current?.chains.get(name)?.name ?? name,
+    // A SEP chain's hairpin and DNAT rules carry the same comment: keep one string for both.
+    comment: (text) => (text === this.lastComment ? this.lastComment : (this.lastComment = text)),
+  };
 
   constructor(options: DumpParserOptions = {}) {
     this.keepChain = options.keepChain;
@@ -55,26 +62,31 @@ export class DumpParser {
     return this.lineNumber;
   }
 
-  push(chunk: string): void {
+  /** Feed the next chunk; Buffers from a child's stdout are scanned without decoding whole chunks. */
+  push(chunk: string | Uint8Array): void {
     if (this.ended) throw new Error('DumpParser.push after end()');
-    let text = this.pending.length > 0 ? this.pending + chunk : chunk;
+    let bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.pending !== null) {
+      bytes = Buffer.concat([this.pending, bytes]);
+      this.pending = null;
+    }
     let start = 0;
     for (;;) {
-      const nl = text.indexOf('\n', start);
+      const nl = bytes.indexOf(10, start);
       if (nl < 0) break;
-      this.parseLine(text, start, nl);
+      this.parseLine(bytes, start, nl);
       start = nl + 1;
     }
-    this.pending = start === 0 ? text : text.slice(start);
-    text = '';
+    // Copy the partial line so the chunk itself can be freed.
+    if (start < bytes.length) this.pending = Buffer.from(bytes.subarray(start));
   }
 
   end(): ParsedDump {
     if (!this.ended) {
       this.ended = true;
-      if (this.pending.length > 0) {
+      if (this.pending !== null) {
         const last = this.pending;
-        this.pending = '';
+        this.pending = null;
         this.parseLine(last, 0, last.length);
       }
     }
@@ -98,36 +110,35 @@ export class DumpParser {
     };
   }
 
-  private parseLine(text: string, start: number, end: number): void {
+  private parseLine(bytes: Buffer, start: number, end: number): void {
     this.lineNumber++;
-    // Trim trailing CR / whitespace and leading whitespace without allocating twice.
-    while (end > start && text.charCodeAt(end - 1) <= 32) end--;
-    while (start < end && text.charCodeAt(start) <= 32) start++;
+    // Trim trailing CR / whitespace and leading whitespace.
+    while (end > start && (bytes[end - 1] as number) <= 32) end--;
+    while (start < end && (bytes[start] as number) <= 32) start++;
     if (start === end) return;
-    const first = text.charCodeAt(start);
-    switch (first) {
+    switch (bytes[start]) {
       case 45 /* - */:
-        this.parseCommand(text.slice(start, end), null);
+        this.parseCommand(bytes, start, end, null);
         return;
       case 91 /* [ */:
-        this.parseCounterPrefixed(text.slice(start, end));
+        this.parseCounterPrefixed(bytes, start, end);
         return;
       case 58 /* : */:
-        this.parseChainHeader(text.slice(start, end));
+        this.parseChainHeader(bytes.toString('utf8', start, end));
         return;
       case 42 /* * */:
-        this.openTable(text.slice(start + 1, end).trim());
+        this.openTable(bytes.toString('utf8', start + 1, end).trim());
         return;
       case 35 /* # */:
-        this.parseCommentLine(text.slice(start, end));
+        this.parseCommentLine(bytes.toString('utf8', start, end));
         return;
       default:
-        if (end - start === 6 && text.startsWith('COMMIT', start)) {
+        if (end - start === 6 && bytes.toString('latin1', start, end) === 'COMMIT') {
           this.explicitTableOpen = false;
           this.current = null;
           return;
         }
-        this.skip('not-iptables', text.slice(start, end));
+        this.skip('not-iptables', bytes.toString('utf8', start, Math.min(end, start + EXCERPT_LENGTH * 4)));
     }
   }
 
@@ -193,27 +204,29 @@ export class DumpParser {
     table.chains.set(name, { name, declaredAt: this.lineNumber, policyCounters, rules: [] });
   }
 
-  private parseCounterPrefixed(line: string): void {
-    const close = line.indexOf(']');
-    const counters = close > 0 ? parseBracketCounters(line.slice(0, close + 1)) : null;
+  private parseCounterPrefixed(bytes: Buffer, start: number, end: number): void {
+    const close = bytes.indexOf(93 /* ] */, start);
+    const counters = close > 0 && close < end ? parseBracketCounters(bytes.toString('latin1', start, close + 1)) : null;
     if (counters === null) {
-      this.skip('malformed-rule', line);
+      this.skip('malformed-rule', excerptOf(bytes, start, end));
       return;
     }
-    this.parseCommand(line.slice(close + 1).trimStart(), counters);
+    this.parseCommand(bytes, close + 1, end, counters);
   }
 
-  private parseCommand(line: string, prefixCounters: Counters | null): void {
+  private parseCommand(bytes: Buffer, start: number, end: number, prefixCounters: Counters | null): void {
     let tokens: string[];
     try {
-      tokens = tokenize(line);
+      // One decode per line: the tokens then slice this short string, never the stream's chunks.
+      tokens = tokenize(decodeLine(bytes, start, end));
     } catch (error) {
       if (error instanceof TokenizeError) {
-        this.skip('malformed-rule', line);
+        this.skip('malformed-rule', excerptOf(bytes, start, end));
         return;
       }
       throw error;
     }
+    const line = (): string => excerptOf(bytes, start, end);
     const command = tokens[0];
     const chainName = tokens[1];
     if (command === undefined) return;
@@ -221,25 +234,25 @@ export class DumpParser {
       case '-A':
       case '--append': {
         if (chainName === undefined || chainName.startsWith('-')) {
-          this.skip('malformed-rule', line);
+          this.skip('malformed-rule', line());
           return;
         }
         const table = this.tableForContent();
         const keep = this.keepChain === undefined || this.keepChain(table.name, chainName);
+        let chain = table.chains.get(chainName);
         let rule: Rule;
         try {
-          rule = parseRule(tokens, 2, chainName, this.lineNumber, prefixCounters);
+          rule = parseRule(tokens, 2, chain?.name ?? chainName, this.lineNumber, prefixCounters, this.interner);
         } catch (error) {
           if (error instanceof RuleSyntaxError) {
-            this.skip('malformed-rule', line);
+            this.skip('malformed-rule', line());
             return;
           }
           throw error;
         }
         if (rule.counters !== null) this.hasCounters = true;
-        if (rule.lossy) this.skip('lossy-rule', line);
+        if (rule.lossy) this.skip('lossy-rule', line());
         if (!keep) return;
-        let chain = table.chains.get(chainName);
         if (chain === undefined) {
           // iptables-save declares every chain before its rules; excerpts may not.
           chain = { name: chainName, declaredAt: null, policyCounters: null, rules: [] };
@@ -253,7 +266,7 @@ export class DumpParser {
       case '-P':
       case '--policy': {
         if (chainName === undefined) {
-          this.skip('malformed-chain', line);
+          this.skip('malformed-chain', line());
           return;
         }
         const table = this.tableForContent();
@@ -268,7 +281,7 @@ export class DumpParser {
       case '--flush': {
         // kube-proxy's restore input deletes stale chains with -X and flushes with -F.
         if (chainName === undefined) {
-          this.skip('unsupported-command', line);
+          this.skip('unsupported-command', line());
           return;
         }
         const table = this.tableForContent();
@@ -277,7 +290,7 @@ export class DumpParser {
         return;
       }
       default:
-        this.skip(/^-[A-Za-z]$|^--[a-z-]+$/.test(command) ? 'unsupported-command' : 'not-iptables', line);
+        this.skip(/^-[A-Za-z]$|^--[a-z-]+$/.test(command) ? 'unsupported-command' : 'not-iptables', line());
     }
   }
 
@@ -294,8 +307,18 @@ export class DumpParser {
   }
 }
 
+/** latin1 is a plain byte copy (fast); fall back to UTF-8 only when the line has non-ASCII bytes. */
+function decodeLine(bytes: Buffer, start: number, end: number): string {
+  for (let i = start; i < end; i++) if ((bytes[i] as number) > 127) return bytes.toString('utf8', start, end);
+  return bytes.toString('latin1', start, end);
+}
+
+function excerptOf(bytes: Buffer, start: number, end: number): string {
+  return bytes.toString('utf8', start, Math.min(end, start + EXCERPT_LENGTH * 4));
+}
+
 /** Parses a whole dump held in memory. Prefer DumpParser when reading a stream. */
-export function parseDump(text: string, options: DumpParserOptions = {}): ParsedDump {
+export function parseDump(text: string | Uint8Array, options: DumpParserOptions = {}): ParsedDump {
   const parser = new DumpParser(options);
   parser.push(text);
   return parser.end();

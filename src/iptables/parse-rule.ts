@@ -50,6 +50,14 @@ function isEndpointAddress(text: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
 }
 
+/** Lets the dump parser share equal strings between rules (chain names, repeated comments) to save memory. */
+export interface RuleInterner {
+  target(name: string): string;
+  comment(text: string): string;
+}
+
+const NO_INTERNING: RuleInterner = { target: (s) => s, comment: (s) => s };
+
 /**
  * Parses `tokens[start..]` (the part after `-A CHAIN`). `counters` comes from a `[p:b]` line prefix,
  * if any; an inline `-c P B` (restore input, `iptables -S -v`) overrides it.
@@ -60,6 +68,7 @@ export function parseRule(
   chain: string,
   line: number,
   prefixCounters: Counters | null,
+  intern: RuleInterner = NO_INTERNING,
 ): Rule {
   let counters = prefixCounters;
   let source: AddressMatch | null = null;
@@ -144,7 +153,7 @@ export function parseRule(
         break;
       }
       case '--comment': {
-        const text = value(t);
+        const text = intern.comment(value(t));
         comment = comment === null ? text : `${comment} ${text}`;
         break;
       }
@@ -175,7 +184,7 @@ export function parseRule(
       case '--jump':
       case '-g':
       case '--goto':
-        target = value(t);
+        target = intern.target(value(t));
         isGoto = t === '-g' || t === '--goto';
         // `DNAT [unsupported revision]`: an iptables-save older than the rule's writer.
         if (tokens[i] === '[unsupported' || (tokens[i]?.startsWith('[') ?? false)) {
