@@ -1,0 +1,101 @@
+/** The express app: `/`, the metrics page (gzip when asked), `/-/healthy`, `/-/ready`; GET and HEAD only. */
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { silentLogger, type Logger } from '../logger-types.js';
+import { renderLandingPage, type LandingPageInfo } from './landing-page.js';
+
+const gzip = promisify(gzipCallback);
+
+/** What the app needs from the metrics page (src/metrics/metrics-page.ts). */
+export interface PageSource {
+  render(): Promise<string>;
+  readonly contentType: string;
+}
+
+export interface CreateAppOptions {
+  readonly page: PageSource;
+  /** /-/ready answers 200 once this is true (after the first good sample). */
+  readonly isReady: () => boolean;
+  /** --web.telemetry-path (default /metrics). */
+  readonly telemetryPath?: string;
+  readonly landingPage?: LandingPageInfo;
+  readonly logger?: Logger;
+}
+
+type Handler = (req: Request, res: Response) => Promise<void> | void;
+
+const ALLOWED_METHODS = 'GET, HEAD';
+
+/** True when the client accepts gzip (`gzip` listed without `q=0`). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().split(';');
+    if (coding?.trim().toLowerCase() !== 'gzip' && coding?.trim() !== '*') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+export function createApp(options: CreateAppOptions): Express {
+  const telemetryPath = options.telemetryPath ?? '/metrics';
+  const logger = options.logger ?? silentLogger;
+  const landing = renderLandingPage(options.landingPage ?? {}, telemetryPath);
+
+  // Exact paths, looked up in a Map: no path patterns, so a telemetry path with `:` or `*` means itself.
+  const routes = new Map<string, Handler>();
+  routes.set('/', (_req, res) => {
+    res.type('html').send(landing);
+  });
+  routes.set('/-/healthy', (_req, res) => {
+    res.type('text/plain').send('Healthy.\n');
+  });
+  routes.set('/-/ready', (_req, res) => {
+    if (options.isReady()) res.type('text/plain').send('Ready.\n');
+    else res.status(503).type('text/plain').send('Not ready: no successful sample yet.\n');
+  });
+  routes.set(telemetryPath, async (req, res) => {
+    const body = await options.page.render();
+    res.setHeader('Content-Type', options.page.contentType);
+    res.setHeader('Vary', 'Accept-Encoding');
+    if (acceptsGzip(req.get('accept-encoding'))) {
+      // The page ends with process metrics that change on every scrape, so there is no stable body to cache.
+      const compressed = await gzip(body);
+      res.setHeader('Content-Encoding', 'gzip');
+      res.send(compressed);
+      return;
+    }
+    res.send(body);
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(async (req: Request, res: Response, next: NextFunction) => {
+    const handler = routes.get(req.path);
+    if (handler === undefined) {
+      res.status(404).type('text/plain').send('Not found.\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.status(405).set('Allow', ALLOWED_METHODS).type('text/plain').send('Method not allowed: use GET or HEAD.\n');
+      return;
+    }
+    try {
+      await handler(req, res);
+    } catch (error) {
+      next(error);
+    }
+  });
+  // Last: never send a stack trace to a client.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    logger.error('request failed', { path: req.path, error: String(error) });
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(500).type('text/plain').send('Internal error; see the exporter log.\n');
+  });
+  return app;
+}

@@ -1,0 +1,79 @@
+/** Reads a saved dump (`--source.file`, `report --input`; `-` is stdin), streamed into one DumpParser per family. */
+import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+import { DumpParser } from '../iptables/parse-dump.js';
+import type { IpFamily, ParsedDump } from '../iptables/types.js';
+import { FamilyRouter } from './family-router.js';
+import type { DumpSink } from './iptables-save.js';
+import { SaveError } from './save-error.js';
+
+export interface ReadDumpFileOptions {
+  /** A path, or '-' for stdin. */
+  readonly path: string;
+  /** What '-' reads (default process.stdin). */
+  readonly stdin?: Readable;
+  /** Refuse files larger than this (default 512 MiB, like --sample.max-output-bytes). */
+  readonly maxBytes?: number;
+  readonly signal?: AbortSignal;
+  readonly createParser?: () => DumpSink;
+  /** Monotonic milliseconds. */
+  readonly now?: () => number;
+}
+
+export interface FileDump {
+  /** From the content: IPv6 when the rules' addresses are IPv6 (one entry per family in a combined dump). */
+  readonly ipFamily: IpFamily;
+  readonly dump: ParsedDump;
+}
+
+export interface FileReadResult {
+  /** Never empty: an input with no addresses at all is read as IPv4. */
+  readonly dumps: readonly FileDump[];
+  readonly outputBytes: number;
+  readonly durationSeconds: number;
+}
+
+/** @throws SaveError code FILE (cannot open/read, too large) or ABORTED; the message names the file. */
+export async function readDumpFile(options: ReadDumpFileOptions): Promise<FileReadResult> {
+  const now = options.now ?? (() => performance.now());
+  const maxBytes = options.maxBytes ?? 512 * 1024 * 1024;
+  const name = options.path === '-' ? 'stdin' : options.path;
+  const started = now();
+  const createParser = options.createParser ?? (() => new DumpParser());
+  const parsers = new Map<IpFamily, DumpSink>();
+  const router = new FamilyRouter((family, text) => {
+    let parser = parsers.get(family);
+    if (parser === undefined) {
+      parser = createParser();
+      parsers.set(family, parser);
+    }
+    parser.push(text);
+  });
+
+  const stream = options.path === '-' ? (options.stdin ?? process.stdin) : createReadStream(options.path);
+  const decoder = new StringDecoder('utf8');
+  let bytes = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+      if (options.signal?.aborted) throw new SaveError('ABORTED', 'aborted', { command: name });
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      bytes += buffer.length;
+      if (bytes > maxBytes) throw new SaveError('FILE', `larger than ${maxBytes} bytes`, { command: name, outputBytes: bytes });
+      router.push(decoder.write(buffer));
+    }
+    router.push(decoder.end());
+    router.end();
+  } catch (error) {
+    if (error instanceof SaveError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const detail = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : `cannot read: ${String(error)}`;
+    throw new SaveError('FILE', detail, { command: name, outputBytes: bytes }, { cause: error });
+  } finally {
+    if (options.path !== '-' && 'destroy' in stream) stream.destroy();
+  }
+
+  const families = router.families.length > 0 ? router.families : (['ipv4'] as IpFamily[]);
+  const dumps = families.map((ipFamily) => ({ ipFamily, dump: (parsers.get(ipFamily) ?? createParser()).end() }));
+  return { dumps, outputBytes: bytes, durationSeconds: (now() - started) / 1000 };
+}

@@ -1,0 +1,81 @@
+/** Runs `<iptables|ip6tables>-<nft|legacy>-save -c -t nat` and streams its output into a DumpParser. */
+import { DumpParser } from '../iptables/parse-dump.js';
+import type { IpFamily, ParsedDump } from '../iptables/types.js';
+import { CommitTracker } from './commit-tracker.js';
+import { createCommandRunner, type CommandRunner } from './run-command.js';
+import { formatCommand, natSaveCommand, type Backend } from './save-command.js';
+import { SaveError } from './save-error.js';
+
+/** What consumes the streamed text: DumpParser, or a stub in tests. */
+export interface DumpSink {
+  push(chunk: string): void;
+  end(): ParsedDump;
+}
+
+export interface RunIptablesSaveOptions {
+  readonly ipFamily: IpFamily;
+  readonly backend: Backend;
+  readonly timeoutMs: number;
+  readonly maxOutputBytes: number;
+  readonly signal?: AbortSignal;
+  /** Default: the real execa runner. */
+  readonly run?: CommandRunner;
+  /** Default: `new DumpParser()`. */
+  readonly createParser?: () => DumpSink;
+}
+
+export interface SaveResult {
+  readonly dump: ParsedDump;
+  readonly command: string;
+  readonly outputBytes: number;
+  /** Wall time of the run, parsing included (parsing happens as the output streams in). */
+  readonly durationSeconds: number;
+  /** The child's CPU seconds (user + system, from /proc); null when it could not be read. */
+  readonly cpuSeconds: number | null;
+  /** stderr of a successful run (warnings), bounded; '' when quiet. */
+  readonly stderrTail: string;
+}
+
+let defaultRunner: CommandRunner | undefined;
+
+/**
+ * One save of the nat table with counters. Never holds the whole output: chunks go to the parser as they
+ * arrive, and only a short tail is kept to check that the output ends with COMMIT.
+ * @throws SaveError (ENOENT_BINARY, PERMISSION, EXIT, TIMEOUT, OUTPUT_TOO_LARGE, TRUNCATED, ABORTED, PARSE)
+ */
+export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<SaveResult> {
+  const command = natSaveCommand(options.ipFamily, options.backend);
+  const run = options.run ?? (defaultRunner ??= createCommandRunner());
+  const parser = options.createParser?.() ?? new DumpParser();
+  const tracker = new CommitTracker();
+
+  const result = await run({
+    command,
+    timeoutMs: options.timeoutMs,
+    maxOutputBytes: options.maxOutputBytes,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onStdout(chunk) {
+      tracker.push(chunk);
+      parser.push(chunk);
+    },
+  });
+
+  const context = { command: formatCommand(command), exitCode: 0, stderrTail: result.stderrTail, outputBytes: result.outputBytes, durationSeconds: result.durationSeconds };
+  if (tracker.verdict() === 'truncated') {
+    throw new SaveError('TRUNCATED', `output does not end with COMMIT (last statement: ${JSON.stringify(tracker.lastStatement())}): killed mid-output, or not iptables-save output`, context);
+  }
+  let dump: ParsedDump;
+  try {
+    dump = parser.end();
+  } catch (error) {
+    throw new SaveError('PARSE', `parsing the output failed: ${String(error)}`, context, { cause: error });
+  }
+  return {
+    dump,
+    command: context.command,
+    outputBytes: result.outputBytes,
+    durationSeconds: result.durationSeconds,
+    cpuSeconds: result.cpuSeconds,
+    stderrTail: result.stderrTail,
+  };
+}

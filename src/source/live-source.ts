@@ -1,0 +1,123 @@
+/** The live node as a SampleSource: backend and family detection, then one `*-save -c -t nat` per family. */
+import type { BackendChoice } from '../config.js';
+import type { IpFamily } from '../iptables/types.js';
+import { silentLogger, type Logger } from '../logger-types.js';
+import { detectBackend } from './backend.js';
+import { probeFamily } from './families.js';
+import { runIptablesSave, type DumpSink } from './iptables-save.js';
+import { createCommandRunner, type CommandRunner } from './run-command.js';
+import { formatCommand, natSaveCommand, type Backend } from './save-command.js';
+import type { FamilyRead, SampleSource } from './sample-source.js';
+import { isSaveError } from './save-error.js';
+
+export interface LiveSourceOptions {
+  readonly backend: BackendChoice;
+  readonly families: 'auto' | readonly IpFamily[];
+  readonly timeoutMs: number;
+  readonly maxOutputBytes: number;
+  readonly run?: CommandRunner;
+  readonly createParser?: () => DumpSink;
+  readonly logger?: Logger;
+  /** In auto mode, re-check IPv6 (and an unconfirmed backend) every this many samples (default 10). */
+  readonly recheckEvery?: number;
+}
+
+function hasKubeServices(read: FamilyRead): boolean {
+  return read.ok && (read.dump.tables.get('nat')?.chains.has('KUBE-SERVICES') ?? false);
+}
+
+export function createLiveSource(options: LiveSourceOptions): SampleSource {
+  const run = options.run ?? createCommandRunner();
+  const logger = options.logger ?? silentLogger;
+  const recheckEvery = options.recheckEvery ?? 10;
+  const probeOptions = { timeoutMs: options.timeoutMs, maxOutputBytes: options.maxOutputBytes };
+  let backend: Backend | null = null;
+  /** Detection found no kubelet chain: kube-proxy may not have started yet, so look again later. */
+  let backendUnconfirmed = false;
+  let ipv6Active = false;
+  let samples = 0;
+
+  async function readFamily(ipFamily: IpFamily, chosen: Backend, signal: AbortSignal): Promise<FamilyRead> {
+    const command = formatCommand(natSaveCommand(ipFamily, chosen));
+    try {
+      const result = await runIptablesSave({
+        ipFamily,
+        backend: chosen,
+        timeoutMs: options.timeoutMs,
+        maxOutputBytes: options.maxOutputBytes,
+        signal,
+        run,
+        ...(options.createParser ? { createParser: options.createParser } : {}),
+      });
+      return {
+        ok: true,
+        ipFamily,
+        backend: chosen,
+        command,
+        dump: result.dump,
+        outputBytes: result.outputBytes,
+        durationSeconds: result.durationSeconds,
+        costSeconds: result.cpuSeconds ?? result.durationSeconds,
+        stderrTail: result.stderrTail,
+      };
+    } catch (error) {
+      if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;
+      const outputBytes = isSaveError(error) ? (error.context.outputBytes ?? 0) : 0;
+      const durationSeconds = isSaveError(error) ? (error.context.durationSeconds ?? 0) : 0;
+      return {
+        ok: false,
+        ipFamily,
+        backend: chosen,
+        command,
+        error: error instanceof Error ? error : new Error(String(error)),
+        stage: isSaveError(error, 'PARSE') ? 'parse' : 'save',
+        outputBytes,
+        durationSeconds,
+        costSeconds: durationSeconds,
+      };
+    }
+  }
+
+  return async function sampleLiveNode(signal: AbortSignal): Promise<readonly FamilyRead[]> {
+    const recheck = samples % recheckEvery === 0;
+    samples++;
+    if (backend === null || (backendUnconfirmed && recheck)) {
+      const detection = await detectBackend(run, { ...probeOptions, choice: options.backend, signal });
+      backendUnconfirmed = options.backend === 'auto' && !detection.probes.some((p) => p.matched);
+      if (detection.backend !== backend) {
+        logger.info('iptables backend selected', { backend: detection.backend, reason: detection.reason });
+        for (const p of detection.probes) if (p.error !== null) logger.debug('backend probe failed', { command: p.command, error: p.error });
+      }
+      backend = detection.backend;
+    }
+    const chosen = backend;
+
+    let families: readonly IpFamily[];
+    if (options.families !== 'auto') {
+      families = options.families;
+    } else {
+      if (!ipv6Active && recheck) {
+        const found = await probeFamily(run, 'ipv6', chosen, { ...probeOptions, signal });
+        if (found.matched) {
+          ipv6Active = true;
+          logger.info('IPv6 kube-proxy rules found: sampling ip6tables too', { command: found.command });
+        } else if (found.error !== null) {
+          logger.debug('IPv6 probe failed: sampling IPv4 only', { command: found.command, error: found.error });
+        }
+      }
+      families = ipv6Active ? ['ipv4', 'ipv6'] : ['ipv4'];
+    }
+
+    const reads: FamilyRead[] = [];
+    for (const ipFamily of families) reads.push(await readFamily(ipFamily, chosen, signal));
+
+    if (options.families === 'auto' && ipv6Active) {
+      const v6 = reads.find((r) => r.ipFamily === 'ipv6');
+      if (v6 !== undefined && v6.ok && !hasKubeServices(v6)) {
+        ipv6Active = false;
+        logger.info('IPv6 kube-proxy rules gone: sampling IPv4 only');
+      }
+    }
+    return reads;
+  };
+}

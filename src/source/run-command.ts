@@ -1,0 +1,155 @@
+/** Runs one read-only save command with execa, streaming stdout to a callback, bounded in time, output and stderr. */
+import { StringDecoder } from 'node:string_decoder';
+import { execa } from 'execa';
+import { readProcCpuSeconds } from './proc-cpu.js';
+import { assertReadOnlySaveCommand, formatCommand, type SaveCommand } from './save-command.js';
+import { SaveError } from './save-error.js';
+
+export interface RunCommandOptions {
+  readonly command: SaveCommand;
+  readonly timeoutMs: number;
+  readonly maxOutputBytes: number;
+  /** Receives stdout decoded as UTF-8 (multi-byte characters are never split), chunk by chunk. */
+  readonly onStdout: (chunk: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface RunCommandResult {
+  readonly outputBytes: number;
+  readonly durationSeconds: number;
+  /** The child's user + system CPU seconds from /proc, read just before it exited; null when unavailable. */
+  readonly cpuSeconds: number | null;
+  readonly stderrTail: string;
+}
+
+/** Runs a command or throws a SaveError. Injected wherever a command is run, so tests can fake it. */
+export type CommandRunner = (options: RunCommandOptions) => Promise<RunCommandResult>;
+
+export interface CommandRunnerOptions {
+  /** Environment for the child (merged over process.env); PATH here decides which binary runs. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Monotonic milliseconds. */
+  readonly now?: () => number;
+  /** How much of stderr to keep for error messages. */
+  readonly stderrTailBytes?: number;
+  readonly readCpuSeconds?: (pid: number) => number | null;
+}
+
+const PERMISSION_STDERR = /permission denied|you must be root|operation not permitted/i;
+
+/** The real runner: execa with a fixed argument array and no shell. */
+export function createCommandRunner(options: CommandRunnerOptions = {}): CommandRunner {
+  const now = options.now ?? (() => performance.now());
+  const stderrTailBytes = options.stderrTailBytes ?? 2048;
+  const readCpu = options.readCpuSeconds ?? readProcCpuSeconds;
+
+  return async function runCommand(run: RunCommandOptions): Promise<RunCommandResult> {
+    assertReadOnlySaveCommand(run.command);
+    const commandText = formatCommand(run.command);
+    if (run.signal?.aborted) throw new SaveError('ABORTED', 'aborted before start', { command: commandText });
+
+    const started = now();
+    const subprocess = execa(run.command.file, [...run.command.args], {
+      buffer: false,
+      reject: false,
+      shell: false,
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      ...(options.env ? { env: options.env } : {}),
+    });
+
+    let killedFor: 'timeout' | 'size' | 'abort' | null = null;
+    let callbackError: unknown = null;
+    let outputBytes = 0;
+    let stderrTail = Buffer.alloc(0);
+    let cpuSeconds: number | null = null;
+    const decoder = new StringDecoder('utf8');
+
+    const kill = (reason: 'timeout' | 'size' | 'abort'): void => {
+      killedFor ??= reason;
+      subprocess.kill('SIGKILL');
+    };
+    const readFinalCpu = (): void => {
+      // Null when the child was already reaped: the caller then falls back to wall time.
+      if (subprocess.pid !== undefined) cpuSeconds = readCpu(subprocess.pid);
+    };
+
+    const timer = setTimeout(() => kill('timeout'), run.timeoutMs);
+    const onAbort = (): void => kill('abort');
+    run.signal?.addEventListener('abort', onAbort, { once: true });
+
+    subprocess.stdout.on('data', (chunk: Buffer) => {
+      if (killedFor !== null || callbackError !== null) return;
+      outputBytes += chunk.length;
+      if (outputBytes > run.maxOutputBytes) {
+        kill('size');
+        return;
+      }
+      try {
+        run.onStdout(decoder.write(chunk));
+      } catch (error) {
+        callbackError = error;
+        subprocess.kill('SIGKILL');
+        return;
+      }
+    });
+    // EOF on stdout comes when the child closes it at exit, before it is reaped: the last chance to read /proc.
+    subprocess.stdout.once('end', readFinalCpu);
+    subprocess.stderr.on('data', (chunk: Buffer) => {
+      stderrTail = Buffer.concat([stderrTail, chunk]);
+      if (stderrTail.length > stderrTailBytes) stderrTail = stderrTail.subarray(stderrTail.length - stderrTailBytes);
+    });
+
+    let result;
+    try {
+      result = await subprocess;
+    } finally {
+      clearTimeout(timer);
+      run.signal?.removeEventListener('abort', onAbort);
+    }
+    const durationSeconds = (now() - started) / 1000;
+    const stderrText = stderrTail.toString('utf8').trim();
+    const context = {
+      command: commandText,
+      exitCode: result.exitCode ?? null,
+      signal: result.signal ?? null,
+      stderrTail: stderrText,
+      outputBytes,
+      durationSeconds,
+    };
+
+    // Assigned in callbacks: TypeScript's narrowing cannot see that, so widen it back.
+    switch (killedFor as 'timeout' | 'size' | 'abort' | null) {
+      case 'abort':
+        throw new SaveError('ABORTED', 'aborted', context);
+      case 'timeout':
+        throw new SaveError('TIMEOUT', `still running after ${run.timeoutMs / 1000}s: killed (raise --sample.timeout?)`, context);
+      case 'size':
+        throw new SaveError('OUTPUT_TOO_LARGE', `printed more than ${run.maxOutputBytes} bytes: killed (raise --sample.max-output-bytes?)`, context);
+      case null:
+        break;
+    }
+    if ((callbackError as unknown) !== null) {
+      throw new SaveError('PARSE', `reading the output failed: ${String(callbackError)}`, context, { cause: callbackError });
+    }
+    if (result.failed && result.exitCode === undefined && result.signal === undefined) {
+      // The spawn itself failed: no process ever ran.
+      if (result.code === 'ENOENT') throw new SaveError('ENOENT_BINARY', `${run.command.file} not found on PATH`, context, { cause: result });
+      if (result.code === 'EACCES') throw new SaveError('PERMISSION', `cannot execute ${run.command.file} (EACCES)`, context, { cause: result });
+      throw new SaveError('EXIT', `could not start: ${result.code ?? result.shortMessage}`, context, { cause: result });
+    }
+    if (result.exitCode !== 0) {
+      const how = result.signal ? `killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+      if (PERMISSION_STDERR.test(stderrText)) throw new SaveError('PERMISSION', how, context);
+      throw new SaveError('EXIT', how, context);
+    }
+    const rest = decoder.end();
+    try {
+      if (rest.length > 0) run.onStdout(rest);
+    } catch (error) {
+      throw new SaveError('PARSE', `reading the output failed: ${String(error)}`, context, { cause: error });
+    }
+    return { outputBytes, durationSeconds, cpuSeconds, stderrTail: stderrText };
+  };
+}

@@ -1,0 +1,37 @@
+/** The contract between a source (live node or saved dump) and the sampler: one read per family per sample. */
+import type { IpFamily, ParsedDump } from '../iptables/types.js';
+import type { SampleStage } from '../snapshot.js';
+
+interface FamilyReadBase {
+  readonly ipFamily: IpFamily;
+  readonly backend: 'legacy' | 'nft' | 'file';
+  /** The command run, or the file read. */
+  readonly command: string;
+  readonly outputBytes: number;
+  readonly durationSeconds: number;
+}
+
+export interface FamilyReadOk extends FamilyReadBase {
+  readonly ok: true;
+  readonly dump: ParsedDump;
+  /** What this read cost in CPU seconds (the child's, or wall time when unknown): drives the adaptive interval. */
+  readonly costSeconds: number;
+  /** stderr of a successful save (warnings), '' when quiet. */
+  readonly stderrTail: string;
+}
+
+export interface FamilyReadFailed extends FamilyReadBase {
+  readonly ok: false;
+  readonly error: Error;
+  /** `save` for a failed run or file, `parse` when the parser threw. */
+  readonly stage: Extract<SampleStage, 'save' | 'parse'>;
+  readonly costSeconds: number;
+}
+
+export type FamilyRead = FamilyReadOk | FamilyReadFailed;
+
+/**
+ * Reads every family once. Families run one after another (never two saves at once). Failures are
+ * returned per family, not thrown; only an abort (shutdown) rejects.
+ */
+export type SampleSource = (signal: AbortSignal) => Promise<readonly FamilyRead[]>;

@@ -1,0 +1,116 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLiveSource } from '../../src/source/live-source.js';
+import { createCommandRunner } from '../../src/source/run-command.js';
+import type { FamilyRead } from '../../src/source/sample-source.js';
+import { createShimDir, FORBIDDEN_BINARIES, type ShimDir } from '../support/shims/shim-dir.js';
+import { IPV4_DUMP, IPV6_DUMP, LEGACY_WARNING, MANGLE_WITH_HINT, NAT_WITHOUT_KUBE } from './dump-texts.js';
+
+let shims: ShimDir;
+beforeEach(() => {
+  shims = createShimDir();
+});
+afterEach(() => shims.remove());
+
+const limits = { timeoutMs: 10_000, maxOutputBytes: 1 << 20 };
+
+function okFamilies(reads: readonly FamilyRead[]): string[] {
+  return reads.map((r) => `${r.ipFamily}/${r.backend}/${r.ok ? 'ok' : 'failed'}`);
+}
+
+describe('createLiveSource', () => {
+  it('detects the backend once, probes IPv6, then saves each family in turn', async () => {
+    const v4 = shims.fixture('v4.txt', IPV4_DUMP);
+    const v6 = shims.fixture('v6.txt', IPV6_DUMP);
+    const run = createCommandRunner({
+      env: shims.env({
+        'iptables-nft-save': `dump:${v4}`,
+        'ip6tables-nft-save': `dump:${v6}`,
+      }),
+    });
+    // iptables-nft-save prints the v4 nat dump for `-t mangle` too: no hint there, so the probe goes on.
+    const source = createLiveSource({ backend: 'auto', families: 'auto', ...limits, run, recheckEvery: 10 });
+    const first = await source(new AbortController().signal);
+    expect(okFamilies(first)).toEqual(['ipv4/nft/ok', 'ipv6/nft/ok']);
+    const second = await source(new AbortController().signal);
+    expect(okFamilies(second)).toEqual(['ipv4/nft/ok', 'ipv6/nft/ok']);
+    expect(shims.calls()).toEqual([
+      'iptables-nft-save -t mangle',
+      'ip6tables-nft-save -t mangle',
+      'iptables-legacy-save',
+      'ip6tables-legacy-save',
+      'ip6tables-nft-save -t nat',
+      'iptables-nft-save -c -t nat',
+      'ip6tables-nft-save -c -t nat',
+      // Second sample: the backend is unconfirmed (no kubelet chain) but only re-checked every 10 samples.
+      'iptables-nft-save -c -t nat',
+      'ip6tables-nft-save -c -t nat',
+    ]);
+  });
+
+  it('a confirmed legacy backend is used for the saves', async () => {
+    const run = createCommandRunner({
+      env: shims.env({
+        'iptables-legacy-save': `dump:${shims.fixture('hint.txt', MANGLE_WITH_HINT + IPV4_DUMP)}`,
+      }),
+    });
+    const source = createLiveSource({ backend: 'auto', families: ['ipv4'], ...limits, run });
+    const reads = await source(new AbortController().signal);
+    expect(okFamilies(reads)).toEqual(['ipv4/legacy/ok']);
+    expect(shims.calls().at(-1)).toBe('iptables-legacy-save -c -t nat');
+  });
+
+  it('IPv6 without kube-proxy rules: IPv4 only, re-probed every N samples', async () => {
+    const run = createCommandRunner({
+      env: shims.env({
+        'iptables-nft-save': `dump:${shims.fixture('v4.txt', IPV4_DUMP)}`,
+        'ip6tables-nft-save': `dump:${shims.fixture('nat.txt', NAT_WITHOUT_KUBE)}`,
+      }),
+    });
+    const source = createLiveSource({ backend: 'nft', families: 'auto', ...limits, run, recheckEvery: 2 });
+    for (let i = 0; i < 4; i++) expect(okFamilies(await source(new AbortController().signal))).toEqual(['ipv4/nft/ok']);
+    expect(shims.calls().filter((c) => c === 'ip6tables-nft-save -t nat')).toHaveLength(2);
+  });
+
+  it('reports a failing family without failing the others', async () => {
+    const run = createCommandRunner({
+      env: shims.env({
+        'iptables-nft-save': `dump:${shims.fixture('v4.txt', `${LEGACY_WARNING}\n${IPV4_DUMP}`)}`,
+        'ip6tables-nft-save': 'fail:1:ip6tables-save: Permission denied (you must be root)',
+      }),
+    });
+    const source = createLiveSource({ backend: 'nft', families: ['ipv4', 'ipv6'], ...limits, run });
+    const reads = await source(new AbortController().signal);
+    expect(okFamilies(reads)).toEqual(['ipv4/nft/ok', 'ipv6/nft/failed']);
+    const failed = reads[1];
+    expect(failed?.ok === false && failed.stage).toBe('save');
+    expect(failed?.ok === false && failed.error.message).toContain('needs root');
+  });
+
+  it('an abort rejects instead of reporting a failure', async () => {
+    const run = createCommandRunner({ env: shims.env({ default: 'hang' }) });
+    const source = createLiveSource({ backend: 'nft', families: ['ipv4'], ...limits, run });
+    const controller = new AbortController();
+    const pending = source(controller.signal);
+    setTimeout(() => controller.abort(), 100);
+    await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
+  it('runs nothing but read-only *-save commands, with fixed arguments', async () => {
+    // Every rule-changing or lock-taking tool is on PATH as a logging shim too: none of them may run.
+    const run = createCommandRunner({
+      env: shims.env({ 'iptables-nft-save': `dump:${shims.fixture('v4.txt', IPV4_DUMP)}`, 'ip6tables-nft-save': `dump:${shims.fixture('v6.txt', IPV6_DUMP)}` }),
+    });
+    for (const backend of ['auto', 'nft', 'legacy'] as const) {
+      const source = createLiveSource({ backend, families: 'auto', ...limits, run, recheckEvery: 1 });
+      for (let i = 0; i < 3; i++) await source(new AbortController().signal);
+    }
+    const calls = shims.calls();
+    expect(calls.length).toBeGreaterThan(10);
+    for (const call of calls) {
+      const [binary] = call.split(' ');
+      expect(FORBIDDEN_BINARIES).not.toContain(binary);
+      expect(call).toMatch(/^ip6?tables-(nft|legacy)-save(| -c -t nat| -t nat| -t mangle)$/);
+      expect(call).not.toMatch(/legacy-save -t/);
+    }
+  });
+});

@@ -1,0 +1,53 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseProcStatCpuSeconds } from '../../src/source/proc-cpu.js';
+import { createCommandRunner } from '../../src/source/run-command.js';
+import { assertReadOnlySaveCommand, familyProbeCommand, hintProbeCommand, natSaveCommand } from '../../src/source/save-command.js';
+import { createShimDir, type ShimDir } from '../support/shims/shim-dir.js';
+
+let shims: ShimDir;
+beforeEach(() => {
+  shims = createShimDir();
+});
+afterEach(() => shims.remove());
+
+describe('the command allowlist', () => {
+  it.each([
+    { file: 'iptables', args: ['-t', 'nat', '-F'] },
+    { file: 'iptables-restore', args: [] },
+    { file: 'iptables-nft-save', args: ['-t', 'nat', '-M', '/tmp/x'] },
+    { file: 'iptables-save', args: ['-c', '-t', 'nat'] },
+    { file: '/usr/sbin/iptables-nft-save', args: ['-c', '-t', 'nat'] },
+    { file: 'sh', args: ['-c', 'iptables-nft-save'] },
+  ])('refuses $file $args before running anything', async (command) => {
+    const run = createCommandRunner({ env: shims.env({}) });
+    await expect(run({ command, timeoutMs: 1000, maxOutputBytes: 1000, onStdout: () => {} })).rejects.toThrow(/refusing to run/);
+    expect(shims.calls()).toEqual([]);
+  });
+
+  it('allows every command the exporter builds', () => {
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      for (const backend of ['nft', 'legacy'] as const) {
+        expect(() => assertReadOnlySaveCommand(natSaveCommand(family, backend))).not.toThrow();
+        expect(() => assertReadOnlySaveCommand(hintProbeCommand(family, backend))).not.toThrow();
+        expect(() => assertReadOnlySaveCommand(familyProbeCommand(family, backend))).not.toThrow();
+      }
+    }
+  });
+
+  it('never uses -t mangle or -t nat on legacy probes (the kernel would create the table)', () => {
+    expect(hintProbeCommand('ipv4', 'legacy').args).toEqual([]);
+    expect(familyProbeCommand('ipv6', 'legacy').args).toEqual([]);
+    expect(hintProbeCommand('ipv6', 'nft').args).toEqual(['-t', 'mangle']);
+    expect(familyProbeCommand('ipv6', 'nft').args).toEqual(['-t', 'nat']);
+  });
+});
+
+describe('parseProcStatCpuSeconds', () => {
+  it('adds utime and stime in clock ticks, with a comm that contains spaces and parentheses', () => {
+    const stat = '4242 (weird) name)) S 1 4242 4242 0 -1 4194304 100 0 0 0 250 30 0 0 20 0 1 0 12345 1000 100';
+    expect(parseProcStatCpuSeconds(stat)).toBeCloseTo(2.8);
+  });
+  it('returns null for something else', () => {
+    expect(parseProcStatCpuSeconds('garbage')).toBeNull();
+  });
+});
