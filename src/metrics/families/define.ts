@@ -1,0 +1,73 @@
+/** Helpers that turn a value function into a MetricFamily for the common shapes (per ladder, per endpoint, scalar). */
+import type { Snapshot } from '../../snapshot.js';
+import {
+  ENDPOINT_LABELS,
+  LADDER_LABELS,
+  type CollectContext,
+  type EndpointView,
+  type LadderView,
+  type MetricFamily,
+  type MetricType,
+} from '../family.js';
+
+interface FamilySpec<V> {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly help: string;
+  /** null leaves the series off the page (the value is not defined for this ladder/endpoint right now). */
+  readonly value: V;
+}
+
+/** One series per ladder with LADDER_LABELS. */
+export function ladderFamily(spec: FamilySpec<(ladder: LadderView) => number | null>): MetricFamily {
+  return {
+    name: spec.name,
+    type: spec.type,
+    help: spec.help,
+    labels: LADDER_LABELS,
+    collect(_snapshot, emit, context) {
+      for (const ladder of context.ladders) {
+        const v = spec.value(ladder);
+        if (v !== null) emit(ladder.labels, v);
+      }
+    },
+  };
+}
+
+/** One series per endpoint with ENDPOINT_LABELS; only endpoints that pass the include/exclude filters. */
+export function endpointFamily(
+  spec: FamilySpec<(endpoint: EndpointView, ladder: LadderView) => number | null>,
+): MetricFamily {
+  return {
+    name: spec.name,
+    type: spec.type,
+    help: spec.help,
+    labels: ENDPOINT_LABELS,
+    collect(_snapshot, emit, context) {
+      for (const ladder of context.ladders) {
+        for (const endpoint of ladder.endpoints) {
+          const v = spec.value(endpoint, ladder);
+          if (v !== null) emit(endpoint.labels, v);
+        }
+      }
+    },
+  };
+}
+
+const NO_LABELS: readonly string[] = [];
+
+/** A single unlabelled series read from the snapshot or the page context. */
+export function scalarFamily(
+  spec: FamilySpec<(snapshot: Snapshot, context: CollectContext) => number | null>,
+): MetricFamily {
+  return {
+    name: spec.name,
+    type: spec.type,
+    help: spec.help,
+    labels: NO_LABELS,
+    collect(snapshot, emit, context) {
+      const v = spec.value(snapshot, context);
+      if (v !== null) emit(NO_LABELS, v);
+    },
+  };
+}

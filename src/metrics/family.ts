@@ -1,0 +1,76 @@
+/** The metric-family descriptor: one exposition family, its labels, and how it reads a Snapshot. */
+import type { EndpointStats, LadderStats } from '../analysis/types.js';
+import type { Snapshot } from '../snapshot.js';
+
+export type MetricType = 'counter' | 'gauge';
+
+/** Labels of every per-ladder family, in this order. Unknown names are ''. */
+export const LADDER_LABELS = ['namespace', 'service', 'port', 'protocol', 'ip_family', 'policy'] as const;
+
+/** Labels of every per-endpoint family: the ladder labels plus `endpoint` (`ip:port`, `[v6]:port`, '' when unknown). */
+export const ENDPOINT_LABELS = [...LADDER_LABELS, 'endpoint'] as const;
+
+/**
+ * Adds one sample to the family being collected. `labelValues` line up with the family's `labels`.
+ * Pass the arrays from LadderView/EndpointView unchanged where you can: the renderer escapes and joins
+ * each array once per update and reuses the text across families (by array identity).
+ */
+export type Emit = (labelValues: readonly string[], value: number) => void;
+
+export interface EndpointView {
+  readonly stats: EndpointStats;
+  /** Values for ENDPOINT_LABELS. */
+  readonly labels: readonly string[];
+}
+
+export interface LadderView {
+  readonly stats: LadderStats;
+  /** Values for LADDER_LABELS. */
+  readonly labels: readonly string[];
+  /** Endpoints to emit per-endpoint series for: empty when the include/exclude filters exclude the service. */
+  readonly endpoints: readonly EndpointView[];
+}
+
+/** Why ladders or endpoints present in the snapshot have no series on the page. */
+export interface WithheldCounts {
+  /** Ladders withheld because the snapshot is stale. */
+  readonly laddersStale: number;
+  /** Ladders whose label set repeats an earlier ladder's (unknown names): only their _info series is emitted. */
+  readonly laddersDuplicate: number;
+  /** Endpoints of ladders excluded by the namespace/service filters. */
+  readonly endpointsFiltered: number;
+  /** Endpoints whose `endpoint` label repeats an earlier endpoint's in the same ladder (unknown addresses). */
+  readonly endpointsDuplicate: number;
+}
+
+export interface BuildInfo {
+  readonly version: string;
+  readonly revision: string;
+  readonly nodejsVersion: string;
+}
+
+/** What the page prepares once per update and hands to every family. */
+export interface CollectContext {
+  /**
+   * Ladders with unique label sets, sorted by their label values (then chain); empty when the snapshot
+   * is stale or has no analysis. Per-ladder families iterate this.
+   */
+  readonly ladders: readonly LadderView[];
+  /** `ladders` plus the duplicates left out of it, same order: for families whose labels include `chain`. */
+  readonly allLadders: readonly LadderView[];
+  readonly withheld: WithheldCounts;
+  readonly windowSeconds: number;
+  readonly build: BuildInfo;
+}
+
+/** One exposition family. Adding a family = one file under families/ plus one line in families/index.ts. */
+export interface MetricFamily {
+  /** Full metric name; counters end in `_total`. */
+  readonly name: string;
+  readonly type: MetricType;
+  /** Says what a value means: new connections, on this node, derived over the --window where it is. */
+  readonly help: string;
+  readonly labels: readonly string[];
+  /** Synchronous, reads only its arguments; emits nothing to leave the family off the page. */
+  collect(snapshot: Snapshot, emit: Emit, context: CollectContext): void;
+}

@@ -1,0 +1,89 @@
+/** Per-update preparation shared by all families: sorted, de-duplicated, filtered ladder views. */
+import type { LadderStats } from '../analysis/types.js';
+import type { Snapshot } from '../snapshot.js';
+import type { EndpointFilter } from './endpoint-filter.js';
+import type { EndpointView, LadderView, WithheldCounts } from './family.js';
+
+export interface LadderViews {
+  readonly ladders: readonly LadderView[];
+  readonly allLadders: readonly LadderView[];
+  readonly withheld: WithheldCounts;
+}
+
+/**
+ * Builds the views families iterate. Stale data and a missing analysis give no ladders at all (the
+ * self families still report why). Ladders are sorted by label values so output order does not depend
+ * on dump order; endpoints keep rule order, which is how the programmed ratios read.
+ */
+export function buildLadderViews(snapshot: Snapshot, filter: EndpointFilter): LadderViews {
+  const analysis = snapshot.analysis;
+  if (analysis === null || snapshot.stale) {
+    const laddersStale = snapshot.stale ? (analysis?.ladders.length ?? 0) : 0;
+    return {
+      ladders: [],
+      allLadders: [],
+      withheld: { laddersStale, laddersDuplicate: 0, endpointsFiltered: 0, endpointsDuplicate: 0 },
+    };
+  }
+
+  const sorted = analysis.ladders.map((stats) => ({ stats, labels: ladderLabels(stats) })).sort(compareLadders);
+  const ladders: LadderView[] = [];
+  const allLadders: LadderView[] = [];
+  const seen = new Set<string>();
+  let laddersDuplicate = 0;
+  let endpointsFiltered = 0;
+  let endpointsDuplicate = 0;
+
+  for (const { stats, labels } of sorted) {
+    // Two ladders share a label set only when names are unknown (''): chain names are unique per
+    // family and policy. Emitting both would be duplicate series, which Prometheus rejects.
+    const key = labels.join('\u0000');
+    if (seen.has(key)) {
+      laddersDuplicate++;
+      allLadders.push({ stats, labels, endpoints: [] });
+      continue;
+    }
+    seen.add(key);
+    const endpoints: EndpointView[] = [];
+    if (filter(labels[0] ?? '', labels[1] ?? '')) {
+      const seenEndpoints = new Set<string>();
+      for (const ep of stats.endpoints) {
+        const endpoint = ep.endpoint ?? '';
+        if (seenEndpoints.has(endpoint)) {
+          endpointsDuplicate++;
+          continue;
+        }
+        seenEndpoints.add(endpoint);
+        endpoints.push({ stats: ep, labels: [...labels, endpoint] });
+      }
+    } else {
+      endpointsFiltered += stats.endpoints.length;
+    }
+    const view: LadderView = { stats, labels, endpoints };
+    ladders.push(view);
+    allLadders.push(view);
+  }
+  return { ladders, allLadders, withheld: { laddersStale: 0, laddersDuplicate, endpointsFiltered, endpointsDuplicate } };
+}
+
+function ladderLabels(stats: LadderStats): readonly string[] {
+  const { name, protocol, ipFamily, policy } = stats.ladder;
+  return [name?.namespace ?? '', name?.service ?? '', name?.port ?? '', protocol ?? '', ipFamily, policy];
+}
+
+interface Sortable {
+  readonly stats: LadderStats;
+  readonly labels: readonly string[];
+}
+
+// Plain code-unit comparison, not localeCompare: the order must not depend on the host's locale.
+function compareLadders(a: Sortable, b: Sortable): number {
+  for (let i = 0; i < a.labels.length; i++) {
+    const x = a.labels[i] ?? '';
+    const y = b.labels[i] ?? '';
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  const ca = a.stats.ladder.chain;
+  const cb = b.stats.ladder.chain;
+  return ca === cb ? 0 : ca < cb ? -1 : 1;
+}
