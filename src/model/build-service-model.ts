@@ -1,0 +1,170 @@
+/** The model stage: a parsed nat table → one ladder per KUBE-SVC / KUBE-SVL / KUBE-XLB chain, with endpoints. */
+import type { IpFamily, ParsedDump } from '../iptables/types.js';
+import { splitServiceChain } from './chain-names.js';
+import { type EndpointChainInfo, readEndpointChain, resolveEndpoint } from './endpoint-chain.js';
+import { type LadderChainRead, readLadderChain } from './ladder-chain.js';
+import { type ResolvedName, resolveName } from './resolve-name.js';
+import { collectServicePorts, NameSource, noteName, noteProtocol, type ServicePortGroup } from './service-ports.js';
+import type { Ladder, LadderEndpoint, Policy, ServiceModel } from './types.js';
+
+/** Model warnings beyond this many are summarised in one line. */
+const MAX_MODEL_WARNINGS = 50;
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Namespace, service, port, policy, chain; ladders without a name last (by chain). */
+export function compareLadders(a: Ladder, b: Ladder): number {
+  if (a.name === null || b.name === null) {
+    if (a.name !== b.name) return a.name === null ? 1 : -1;
+  } else {
+    const byName =
+      compareText(a.name.namespace, b.name.namespace) ||
+      compareText(a.name.service, b.name.service) ||
+      compareText(a.name.port, b.name.port);
+    if (byName !== 0) return byName;
+  }
+  return compareText(a.policy, b.policy) || compareText(a.chain, b.chain);
+}
+
+/**
+ * Builds the service model of one family's dump. Pure; reads only table `nat` (headerless excerpts
+ * are put there by the parser). One pass over the chains, then one read of each ladder chain and
+ * of each KUBE-SEP chain a ladder rule jumps to. No step is worse than linear in the rules.
+ */
+export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily): ServiceModel {
+  const warnings: string[] = [...dump.warnings];
+  let suppressedWarnings = 0;
+  const warn = (message: string): void => {
+    if (warnings.length - dump.warnings.length < MAX_MODEL_WARNINGS) warnings.push(message);
+    else suppressedWarnings++;
+  };
+  if (dump.truncated) {
+    // A dump cut short (timeout, size limit) can end inside a ladder: its last rules are missing.
+    warnings.push('model: the dump is truncated; the last ladders read may be incomplete');
+  }
+  const nat = dump.tables.get('nat');
+  if (nat === undefined) {
+    return { ipFamily, ladders: [], skipped: dump.skipped, hasCounters: dump.hasCounters, warnings };
+  }
+
+  const { groups, ladders, servicesMasquerade } = collectServicePorts(nat);
+
+  // A service port reached only through KUBE-EXT/KUBE-FW whose chains this input does not show
+  // (real dump 10: a grep for the LB rule) still has its KUBE-SVC chain, named by the shared suffix.
+  for (const g of groups.values()) {
+    if (g.ladderChains.length === 0 && g.hasExternalChain) {
+      const chain = `KUBE-SVC-${g.suffix}`;
+      ladders.set(chain, g.suffix);
+      g.ladderChains.push(chain);
+    }
+  }
+
+  // Per ladder: its read, and the SEP chain info of each ladder rule (parallel array). SEP chains
+  // shared by KUBE-SVC and KUBE-SVL are read twice: two rules each, cheaper than a second
+  // 200k-entry Map on large clusters.
+  const reads = new Map<string, { read: LadderChainRead; infos: EndpointChainInfo[] }>();
+  for (const [chain, suffix] of ladders) {
+    const g = groups.get(suffix) as ServicePortGroup;
+    const read = readLadderChain(nat.chains.get(chain));
+    const infos: EndpointChainInfo[] = [];
+    reads.set(chain, { read, infos });
+    const masq = read.masquerade;
+    if (masq !== null) {
+      noteName(g, NameSource.Masquerade, masq.comment);
+      noteProtocol(g, masq.protocol);
+      if (g.clusterIP === null) g.clusterIP = masq.clusterIP;
+      if (g.servicePort === null) g.servicePort = masq.servicePort;
+    }
+    noteName(g, NameSource.Other, read.otherComment);
+    for (const rule of read.rules) {
+      noteName(g, NameSource.LadderRule, rule.comment);
+      const info = readEndpointChain(nat.chains.get(rule.chain));
+      infos.push(info);
+      noteName(g, NameSource.EndpointChain, info.comment);
+      noteProtocol(g, info.protocol);
+    }
+    for (const sep of read.orphanAffinityChains) {
+      warn(`${chain}: affinity rule for ${sep} has no load-balancing rule; ignored`);
+    }
+  }
+
+  const names = new Map<string, ResolvedName>();
+  const clusterIPByService = new Map<string, string>();
+  for (const g of groups.values()) {
+    if (g.ladderChains.length === 0) continue;
+    const resolved = resolveName(g.suffix, g.nameComments, g.protocol);
+    names.set(g.suffix, resolved);
+    if (resolved.name === null) continue;
+    if (!resolved.verified && resolved.protocol !== null) {
+      warn(`${g.ladderChains[0] ?? g.suffix}: no comment names a service port whose hash is ${g.suffix}; using ${resolved.text ?? ''}`);
+    }
+    if (g.clusterIP === null && resolved.text !== null) {
+      const old = servicesMasquerade.get(resolved.text);
+      if (old !== undefined) {
+        g.clusterIP = old.clusterIP;
+        if (g.servicePort === null) g.servicePort = old.servicePort;
+      }
+    }
+    const serviceKey = `${resolved.name.namespace}/${resolved.name.service}`;
+    if (g.clusterIP !== null && !clusterIPByService.has(serviceKey)) clusterIPByService.set(serviceKey, g.clusterIP);
+  }
+
+  const hasCounters = dump.hasCounters;
+  const result: Ladder[] = [];
+  for (const [chain, suffix] of ladders) {
+    const g = groups.get(suffix) as ServicePortGroup;
+    const { read, infos } = reads.get(chain) as { read: LadderChainRead; infos: EndpointChainInfo[] };
+    const resolved = names.get(suffix);
+    const name = resolved?.name ?? null;
+    // Every port of one Service shares its cluster IP (per family): fill it from a sibling port.
+    const clusterIP = g.clusterIP ?? (name === null ? null : (clusterIPByService.get(`${name.namespace}/${name.service}`) ?? null));
+    const policy: Policy = splitServiceChain(chain)?.prefix === 'KUBE-SVC-' ? 'cluster' : 'local';
+    const hasAffinity = read.affinityTimeoutSeconds !== undefined;
+    const n = read.rules.length;
+    let remaining = 1;
+    let ladderConnections: number | null = hasCounters ? 0 : null;
+    const fingerprint: string[] = [];
+    const endpoints: LadderEndpoint[] = read.rules.map((rule, i) => {
+      const p = rule.probability === null ? 1 : rule.probability.value;
+      const programmedRatio = p * remaining;
+      remaining *= 1 - p;
+      fingerprint.push(`${rule.chain}:${rule.probability?.text ?? ''}`);
+      const info = infos[i] as EndpointChainInfo;
+      const connections = hasCounters ? (rule.packets ?? 0) + (rule.affinityPackets ?? 0) : null;
+      if (ladderConnections !== null && connections !== null) ladderConnections += connections;
+      return {
+        endpoint: resolveEndpoint(info, rule.comment),
+        chain: rule.chain,
+        probability: rule.probability === null ? null : rule.probability.value,
+        programmedRatio,
+        expectedRatio: 1 / n,
+        connections,
+        affinityConnections: hasCounters && hasAffinity ? (rule.affinityPackets ?? 0) : null,
+        line: rule.line,
+      };
+    });
+    result.push({
+      key: `${ipFamily}/${chain}`,
+      chain,
+      policy,
+      ipFamily,
+      name,
+      protocol: resolved?.protocol ?? g.protocol,
+      clusterIP,
+      servicePort: g.servicePort,
+      nodePort: g.nodePort,
+      externalIPs: g.externalIPs,
+      loadBalancerIPs: g.loadBalancerIPs,
+      sessionAffinity: hasAffinity ? { timeoutSeconds: read.affinityTimeoutSeconds ?? null } : null,
+      endpoints,
+      connections: ladderConnections,
+      fingerprint: fingerprint.join(','),
+      unreachableRules: read.unreachableRules,
+    });
+  }
+  result.sort(compareLadders);
+  if (suppressedWarnings > 0) warnings.push(`... and ${suppressedWarnings} more model warnings`);
+  return { ipFamily, ladders: result, skipped: dump.skipped, hasCounters, warnings };
+}

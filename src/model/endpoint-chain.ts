@@ -1,0 +1,67 @@
+/** What one KUBE-SEP chain says about its endpoint: DNAT target, hairpin source, comment, protocol. */
+import type { Chain } from '../iptables/types.js';
+import { endpointInComment } from './service-port-name.js';
+
+export interface EndpointChainInfo {
+  /** `--to-destination` of the first DNAT rule that iptables-save printed faithfully. */
+  readonly dnat: string | null;
+  /** Host of the hairpin rule `-s IP/32 -j KUBE-MARK-MASQ` (kube-proxy writes it before the DNAT). */
+  readonly hairpinIP: string | null;
+  /** First comment in the chain: `<svc>` (absent in large-cluster mode). */
+  readonly comment: string | null;
+  readonly protocol: string | null;
+}
+
+const EMPTY: EndpointChainInfo = { dnat: null, hairpinIP: null, comment: null, protocol: null };
+
+/** `10.1.2.3/32` → `10.1.2.3`, `fd00::1/128` → `fd00::1`; restore input prints no prefix at all. */
+export function hostAddress(address: string): string | null {
+  const slash = address.indexOf('/');
+  if (slash < 0) return address;
+  const bits = address.slice(slash + 1);
+  return bits === '32' || bits === '128' ? address.slice(0, slash) : null;
+}
+
+/** Reads a SEP chain once. A chain that is declared but empty (real dump 01) or absent gives all nulls. */
+export function readEndpointChain(chain: Chain | undefined): EndpointChainInfo {
+  if (chain === undefined || chain.rules.length === 0) return EMPTY;
+  let dnat: string | null = null;
+  let hairpinIP: string | null = null;
+  let comment: string | null = null;
+  let protocol: string | null = null;
+  for (const rule of chain.rules) {
+    if (comment === null && rule.comment !== null) comment = rule.comment;
+    if (rule.target === 'DNAT') {
+      if (protocol === null && rule.protocol !== null) protocol = rule.protocol;
+      // A lossy DNAT (`DNAT [unsupported revision]`, garbled address) is not trusted: fall back below.
+      if (dnat === null && !rule.lossy && rule.dnatDestination !== null) dnat = rule.dnatDestination;
+    } else if (rule.target === 'KUBE-MARK-MASQ' && hairpinIP === null && rule.source !== null && !rule.source.negated) {
+      hairpinIP = hostAddress(rule.source.address);
+    }
+  }
+  return { dnat, hairpinIP, comment, protocol };
+}
+
+function portOf(endpoint: string): string | null {
+  const colon = endpoint.lastIndexOf(':');
+  if (colon < 0 || (endpoint.startsWith('[') && endpoint.charCodeAt(colon - 1) !== 93)) return null;
+  const port = endpoint.slice(colon + 1);
+  return port.length > 0 ? port : null;
+}
+
+/**
+ * The endpoint address, best source first: the DNAT target; else the hairpin IP with the port from
+ * the ladder rule's comment (`<svc> -> ip:port`) (bare IP when there is no such comment, as in
+ * large-cluster mode); else that comment alone; else null.
+ */
+export function resolveEndpoint(info: EndpointChainInfo, ladderComment: string | null): string | null {
+  if (info.dnat !== null) return info.dnat;
+  // Parsed only here: most endpoints have a DNAT target, and 200k comment slices cost GC time.
+  const commentEndpoint = ladderComment === null ? null : endpointInComment(ladderComment);
+  if (info.hairpinIP !== null) {
+    const port = commentEndpoint === null ? null : portOf(commentEndpoint);
+    if (port === null) return info.hairpinIP;
+    return info.hairpinIP.includes(':') ? `[${info.hairpinIP}]:${port}` : `${info.hairpinIP}:${port}`;
+  }
+  return commentEndpoint;
+}

@@ -1,0 +1,110 @@
+/** Reads one KUBE-SVC / KUBE-SVL / KUBE-XLB chain: its masquerade rule, affinity rules and load-balancing ladder. */
+import type { Chain, ProbabilityMatch, Rule } from '../iptables/types.js';
+import { isEndpointChain } from './chain-names.js';
+import { hostAddress } from './endpoint-chain.js';
+
+/** One reachable `-j KUBE-SEP-…` ladder rule. */
+export interface LadderRule {
+  readonly chain: string;
+  readonly probability: ProbabilityMatch | null;
+  readonly line: number;
+  /** Packets of this jump; null when the rule carried no counters. */
+  readonly packets: number | null;
+  /** Sum of packets of the `--rcheck` affinity rules that jump to the same SEP chain; null when none or no counters. */
+  affinityPackets: number | null;
+  readonly comment: string | null;
+}
+
+/** The masquerade rule kube-proxy puts first in KUBE-SVC (`"<svc> cluster IP" ... -j KUBE-MARK-MASQ`). */
+export interface MasqueradeRule {
+  readonly clusterIP: string | null;
+  readonly servicePort: number | null;
+  readonly protocol: string | null;
+  readonly comment: string | null;
+}
+
+export interface LadderChainRead {
+  readonly rules: readonly LadderRule[];
+  readonly masquerade: MasqueradeRule | null;
+  /** Seconds of the first `-m recent --rcheck` rule; undefined when the chain has no affinity rules. */
+  readonly affinityTimeoutSeconds: number | null | undefined;
+  /** Rules after the first unconditional jump to a KUBE-SEP chain. */
+  readonly unreachableRules: number;
+  /** Comments of rules that are neither ladder nor masquerade rules (`<svc> has no local endpoints`). */
+  readonly otherComment: string | null;
+  /** Affinity rules naming a SEP chain no ladder rule jumps to (kube-proxy never writes these). */
+  readonly orphanAffinityChains: readonly string[];
+}
+
+function addPackets(total: number | null, rule: Rule): number | null {
+  if (rule.counters === null) return total;
+  return (total ?? 0) + rule.counters.packets;
+}
+
+/**
+ * Walks the rules once, in order. kube-proxy (pkg/proxy/iptables/proxier.go, writeServiceToEndpointRules)
+ * writes the ClientIP-affinity `--rcheck` rules for every endpoint first, then one `--probability`
+ * rule per endpoint with the last one unconditional. Anything after that unconditional jump can
+ * never match (real dump 10 pastes the chain twice): it is counted, not used.
+ */
+export function readLadderChain(chain: Chain | undefined): LadderChainRead {
+  const rules: LadderRule[] = [];
+  const byChain = new Map<string, LadderRule>();
+  const affinity = new Map<string, { packets: number | null }>();
+  let masquerade: MasqueradeRule | null = null;
+  let affinityTimeoutSeconds: number | null | undefined;
+  let unreachableRules = 0;
+  let otherComment: string | null = null;
+  let finished = false;
+
+  for (const rule of chain?.rules ?? []) {
+    if (finished) {
+      unreachableRules++;
+      continue;
+    }
+    const target = rule.target;
+    if (target !== null && isEndpointChain(target)) {
+      if (rule.recent !== null && rule.recent.mode === 'rcheck') {
+        if (affinityTimeoutSeconds === undefined) affinityTimeoutSeconds = rule.recent.seconds;
+        const seen = affinity.get(target);
+        if (seen === undefined) affinity.set(target, { packets: addPackets(null, rule) });
+        else seen.packets = addPackets(seen.packets, rule);
+        continue;
+      }
+      const ladderRule: LadderRule = {
+        chain: target,
+        probability: rule.probability,
+        line: rule.line,
+        packets: rule.counters === null ? null : rule.counters.packets,
+        affinityPackets: null,
+        comment: rule.comment,
+      };
+      rules.push(ladderRule);
+      if (!byChain.has(target)) byChain.set(target, ladderRule);
+      if (!rule.conditional) finished = true;
+    } else if (target === 'KUBE-MARK-MASQ') {
+      // Only the cluster-IP masquerade rule has `-d`; a transitional NodePort masquerade rule
+      // (`--dport <nodePort> -j KUBE-MARK-MASQ`) must not be read as the service port.
+      if (masquerade === null && rule.destination !== null && !rule.destination.negated) {
+        masquerade = {
+          clusterIP: hostAddress(rule.destination.address),
+          servicePort: rule.dport,
+          protocol: rule.protocol,
+          comment: rule.comment,
+        };
+      } else if (otherComment === null && rule.comment !== null) {
+        otherComment = rule.comment;
+      }
+    } else if (otherComment === null && rule.comment !== null) {
+      otherComment = rule.comment;
+    }
+  }
+
+  const orphanAffinityChains: string[] = [];
+  for (const [sep, hit] of affinity) {
+    const ladderRule = byChain.get(sep);
+    if (ladderRule === undefined) orphanAffinityChains.push(sep);
+    else ladderRule.affinityPackets = hit.packets;
+  }
+  return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains };
+}

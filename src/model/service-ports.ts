@@ -1,0 +1,181 @@
+/** Groups a nat table's per-service chains by their shared hash suffix and collects what the entry rules say. */
+import type { Rule, Table } from '../iptables/types.js';
+import { isEndpointChain, splitServiceChain } from './chain-names.js';
+import { hostAddress } from './endpoint-chain.js';
+
+/**
+ * Where a candidate service-port name came from, in the order the model trusts them: the
+ * KUBE-SERVICES "cluster IP" comment, the ladder's masquerade rule, SVC→SEP comments, SEP comments,
+ * KUBE-EXT comments, KUBE-NODEPORTS comments, then anything else (external/LB IP, KUBE-FW, XLB).
+ */
+export const NameSource = {
+  ClusterIPEntry: 0,
+  Masquerade: 1,
+  LadderRule: 2,
+  EndpointChain: 3,
+  ExternalChain: 4,
+  NodePort: 5,
+  Other: 6,
+} as const;
+export type NameSource = (typeof NameSource)[keyof typeof NameSource];
+export const NAME_SOURCE_COUNT = 7;
+
+/** Everything known about one service port (one hash suffix) in one family. Mutable while building. */
+export interface ServicePortGroup {
+  readonly suffix: string;
+  /** KUBE-SVC/SVL/XLB chains of this suffix, declared or jumped to, in first-seen order. */
+  readonly ladderChains: string[];
+  /** A KUBE-EXT or KUBE-FW chain of this suffix is declared or jumped to. */
+  hasExternalChain: boolean;
+  /** First comment seen per NameSource. */
+  readonly nameComments: (string | null)[];
+  protocol: string | null;
+  clusterIP: string | null;
+  servicePort: number | null;
+  nodePort: number | null;
+  readonly externalIPs: string[];
+  readonly loadBalancerIPs: string[];
+}
+
+/** Cluster-IP facts from pre-1.23 masquerade rules in KUBE-SERVICES, keyed by the printed service port name. */
+export interface ServicesMasquerade {
+  readonly clusterIP: string | null;
+  readonly servicePort: number | null;
+  readonly protocol: string | null;
+}
+
+export interface CollectedServicePorts {
+  readonly groups: Map<string, ServicePortGroup>;
+  /** Ladder chain → suffix. */
+  readonly ladders: Map<string, string>;
+  readonly servicesMasquerade: Map<string, ServicesMasquerade>;
+}
+
+const CLUSTER_IP = ' cluster IP';
+const EXTERNAL_IP = ' external IP';
+const LOADBALANCER_IP = ' loadbalancer IP';
+
+function pushUnique(list: string[], value: string | null): void {
+  if (value !== null && !list.includes(value)) list.push(value);
+}
+
+/** Keeps the first comment per source that can hold a name (`ns/svc…` needs a slash; prose comments have none). */
+export function noteName(group: ServicePortGroup, source: NameSource, comment: string | null): void {
+  if (comment !== null && group.nameComments[source] === null && comment.includes('/')) group.nameComments[source] = comment;
+}
+
+export function noteProtocol(group: ServicePortGroup, protocol: string | null): void {
+  if (group.protocol === null && protocol !== null) group.protocol = protocol;
+}
+
+/**
+ * One pass over the table's chains. Ladders are found from chain names and jump targets (any rule
+ * anywhere that jumps to KUBE-SVC/SVL/XLB, and every declared one), never from comments; comments
+ * only name them.
+ */
+export function collectServicePorts(nat: Table): CollectedServicePorts {
+  const groups = new Map<string, ServicePortGroup>();
+  const ladders = new Map<string, string>();
+  const servicesMasquerade = new Map<string, ServicesMasquerade>();
+
+  const group = (suffix: string): ServicePortGroup => {
+    let g = groups.get(suffix);
+    if (g === undefined) {
+      g = {
+        suffix,
+        ladderChains: [],
+        hasExternalChain: false,
+        nameComments: new Array<string | null>(NAME_SOURCE_COUNT).fill(null),
+        protocol: null,
+        clusterIP: null,
+        servicePort: null,
+        nodePort: null,
+        externalIPs: [],
+        loadBalancerIPs: [],
+      };
+      groups.set(suffix, g);
+    }
+    return g;
+  };
+
+  /** Registers a service-port chain (declared or jumped to); returns its group. */
+  const touch = (chain: string): ServicePortGroup | null => {
+    const split = splitServiceChain(chain);
+    if (split === null) return null;
+    const g = group(split.suffix);
+    if (split.prefix === 'KUBE-EXT-' || split.prefix === 'KUBE-FW-') g.hasExternalChain = true;
+    else if (!ladders.has(chain)) {
+      ladders.set(chain, split.suffix);
+      g.ladderChains.push(chain);
+    }
+    return g;
+  };
+
+  const readServicesRule = (rule: Rule): void => {
+    const comment = rule.comment;
+    const target = rule.target;
+    if (target === null) return;
+    const g = touch(target);
+    if (g === null) {
+      // Before ~v1.23 the cluster-IP masquerade rule sat in KUBE-SERVICES, next to the jump.
+      if (target === 'KUBE-MARK-MASQ' && comment !== null && comment.endsWith(CLUSTER_IP) && rule.destination !== null) {
+        const key = comment.slice(0, -CLUSTER_IP.length);
+        if (!servicesMasquerade.has(key)) {
+          servicesMasquerade.set(key, {
+            clusterIP: hostAddress(rule.destination.address),
+            servicePort: rule.dport,
+            protocol: rule.protocol,
+          });
+        }
+      }
+      return;
+    }
+    const destination = rule.destination !== null && !rule.destination.negated ? hostAddress(rule.destination.address) : null;
+    if (comment !== null && comment.endsWith(EXTERNAL_IP)) {
+      pushUnique(g.externalIPs, destination);
+      noteName(g, NameSource.Other, comment);
+    } else if (comment !== null && comment.endsWith(LOADBALANCER_IP)) {
+      pushUnique(g.loadBalancerIPs, destination);
+      noteName(g, NameSource.Other, comment);
+    } else if (comment !== null ? comment.endsWith(CLUSTER_IP) : destination !== null && ladders.has(target)) {
+      // Uncommented jumps with -d to a ladder are cluster-IP rules too (comments are optional).
+      if (g.clusterIP === null) g.clusterIP = destination;
+      if (g.servicePort === null) g.servicePort = rule.dport;
+      noteName(g, NameSource.ClusterIPEntry, comment);
+    } else {
+      noteName(g, NameSource.Other, comment);
+    }
+    noteProtocol(g, rule.protocol);
+  };
+
+  for (const [name, chain] of nat.chains) {
+    if (isEndpointChain(name)) continue; // read lazily, only when a ladder jumps to it
+    if (name === 'KUBE-SERVICES') {
+      for (const rule of chain.rules) readServicesRule(rule);
+      continue;
+    }
+    if (name === 'KUBE-NODEPORTS') {
+      for (const rule of chain.rules) {
+        if (rule.target === null) continue;
+        const g = touch(rule.target);
+        if (g === null) continue;
+        if (g.nodePort === null) g.nodePort = rule.dport;
+        noteName(g, NameSource.NodePort, rule.comment);
+        noteProtocol(g, rule.protocol);
+      }
+      continue;
+    }
+    const own = touch(name);
+    const split = own === null ? null : splitServiceChain(name);
+    // Ladder chains are read by readLadderChain; here only their jumps to other service chains
+    // matter (pre-1.24 KUBE-XLB sends pod traffic to KUBE-SVC).
+    const nameSource = split === null || !(split.prefix === 'KUBE-EXT-' || split.prefix === 'KUBE-FW-')
+      ? null
+      : split.prefix === 'KUBE-EXT-' ? NameSource.ExternalChain : NameSource.Other;
+    for (const rule of chain.rules) {
+      if (own !== null && nameSource !== null) noteName(own, nameSource, rule.comment);
+      if (rule.target !== null) touch(rule.target);
+    }
+  }
+  return { groups, ladders, servicesMasquerade };
+}
