@@ -1,6 +1,7 @@
 /** One immutable snapshot of everything /metrics and `report` show; swapped in whole after each sample. */
 import type { AnalysisResult } from './analysis/types.js';
 import type { IpFamily, SkipReason, SkippedLine } from './iptables/types.js';
+import type { KubeSnapshot } from './kube/types.js';
 
 export type SampleStage = 'save' | 'parse' | 'model' | 'analysis' | 'render';
 
@@ -34,4 +35,6 @@ export interface Snapshot {
   readonly resetsTotal: number;
   readonly skippedTotal: Readonly<Partial<Record<SkipReason, number>>>;
   readonly samplesTotal: number;
+  /** The Kubernetes API side; absent or null when enrichment is not wired (report, tests). */
+  readonly kube?: KubeSnapshot | null;
 }

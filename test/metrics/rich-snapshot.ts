@@ -23,6 +23,19 @@ export function richSnapshot(): Snapshot {
     resetsTotal: 3,
     skippedTotal: { 'not-iptables': 4, 'lossy-rule': 1 },
     samplesTotal: 42,
+    kube: {
+      enabled: true,
+      synced: true,
+      lastSyncTimestamp: 1_700_000_100,
+      watchErrorsTotal: 1,
+      enrichment: {
+        endpointInfo: [
+          { namespace: 'shop', service: 'frontend', port: 'http', endpoint: '10.244.1.5:8080', pod: 'frontend-7d9f-x2k', podNode: 'node-b', zone: 'eu-1c', ready: true, serving: true, terminating: false },
+          { namespace: 'shop', service: 'frontend', port: 'http', endpoint: '10.244.2.9:8080', pod: 'frontend-7d9f-q8z', podNode: 'node-c', zone: 'eu-1a', ready: false, serving: true, terminating: true },
+        ],
+        drift: [{ ladderKey: 'ipv4/KUBE-SVC-FRONTENDHTTPAAAA', missing: ['10.244.4.1:8080'], stale: ['10.244.2.9:8080'], certain: true }],
+      },
+    },
     ladders: [
       // Busy, even, large enough for a p-value.
       {

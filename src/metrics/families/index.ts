@@ -30,6 +30,15 @@ import { serviceUniformityPValue } from './service-uniformity-p-value.js';
 import { serviceWindowConnections } from './service-window-connections.js';
 import { serviceWindowMembershipChanged } from './service-window-membership-changed.js';
 import { serviceWindowSpanSeconds } from './service-window-span-seconds.js';
+import {
+  endpointInfo,
+  kubeEnabled,
+  kubeLastSyncTimestampSeconds,
+  kubeSynced,
+  kubeWatchErrorsTotal,
+  serviceDriftMissingEndpoints,
+  serviceDriftStaleEndpoints,
+} from './kube.js';
 import { up } from './up.js';
 import { windowSeconds } from './window-seconds.js';
 
@@ -69,4 +78,12 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
   endpointExpectedRatio,
   endpointProgrammedRatio,
   endpointObservedRatio,
+  // Kubernetes API enrichment
+  kubeEnabled,
+  kubeSynced,
+  kubeLastSyncTimestampSeconds,
+  kubeWatchErrorsTotal,
+  endpointInfo,
+  serviceDriftMissingEndpoints,
+  serviceDriftStaleEndpoints,
 ];
