@@ -41,4 +41,18 @@ export interface ExporterConfig {
     readonly level: LogLevel;
     readonly format: LogFormat;
   };
+  /**
+   * Kubernetes API enrichment (issue 4). Parsed and validated by the CLI; optional so configs built
+   * in tests need not mention it. Absent means the CLI did not build this config.
+   */
+  readonly kube?: KubeConfig;
+}
+
+export interface KubeConfig {
+  /** `--kube.enabled` (default true); enrichment still turns itself off when no cluster config exists. */
+  readonly enabled: boolean;
+  /** `--kubeconfig`; null = in-cluster config in a pod, otherwise the client default (KUBECONFIG, ~/.kube/config). */
+  readonly kubeconfig: string | null;
+  /** `--kube.node-name` / NODE_NAME: this node's name, for Local policy and topology hints. */
+  readonly nodeName: string | null;
 }
