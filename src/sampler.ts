@@ -4,6 +4,8 @@ import type { AnalysisOptions, AnalysisResult, AnalysisState } from './analysis/
 import type { IpFamily, ParsedDump, SkipReason } from './iptables/types.js';
 import { silentLogger, type Logger } from './logger-types.js';
 import { buildServiceModel } from './model/build-service-model.js';
+import type { ModelEnricher } from './kube/kube-enricher.js';
+import type { KubeSnapshot } from './kube/types.js';
 import type { ServiceModel } from './model/types.js';
 import { adaptiveIntervalSeconds } from './sampler/adaptive-interval.js';
 import { systemClock, type Clock } from './sampler/clock.js';
@@ -34,6 +36,8 @@ export interface SamplerOptions {
   readonly logger?: Logger;
   readonly buildModel?: (dump: ParsedDump, ipFamily: IpFamily) => ServiceModel;
   readonly analyze?: AnalyzeFn;
+  /** Kubernetes API enrichment (names for comment-less ladders, endpoint info, drift); none by default. */
+  readonly enricher?: ModelEnricher;
 }
 
 export type SnapshotListener = (snapshot: Snapshot) => void;
@@ -58,6 +62,8 @@ export class Sampler {
   private readonly logger: Logger;
   private readonly buildModel: (dump: ParsedDump, ipFamily: IpFamily) => ServiceModel;
   private readonly analyze: AnalyzeFn;
+  private readonly enricher: ModelEnricher | null;
+  private lastKube: KubeSnapshot | null = null;
   private readonly listeners = new Set<SnapshotListener>();
 
   private current: Snapshot;
@@ -89,6 +95,7 @@ export class Sampler {
     this.logger = options.logger ?? silentLogger;
     this.buildModel = options.buildModel ?? buildServiceModel;
     this.analyze = options.analyze ?? realAnalyze;
+    this.enricher = options.enricher ?? null;
     this.intervalSeconds = this.minIntervalSeconds;
     this.current = initialSnapshot(this.clock.now() / 1000, this.intervalSeconds);
   }
@@ -220,10 +227,21 @@ export class Sampler {
     if (freshModels.size > 0) {
       // A family that failed this time keeps its last model: its counters look unchanged rather than
       // vanished (a vanished ladder would read as a counter reset, and come back double-counted).
-      const models: ServiceModel[] = [];
+      let models: readonly ServiceModel[] = [];
+      const collected: ServiceModel[] = [];
       for (const family of ['ipv4', 'ipv6'] as const) {
         const model = freshModels.get(family) ?? (reads.some((r) => r.ipFamily === family) ? this.lastGoodModels.get(family) : undefined);
-        if (model !== undefined) models.push(model);
+        if (model !== undefined) collected.push(model);
+      }
+      models = collected;
+      if (this.enricher !== null) {
+        try {
+          models = this.enricher.name(models);
+          this.lastKube = this.enricher.snapshot(models);
+        } catch (enrichError) {
+          // Enrichment is optional: a failure here never stops the iptables numbers.
+          this.logger.warn('kubernetes enrichment failed for this sample', { error: String(enrichError) });
+        }
       }
       try {
         const step = this.analyze(this.analysisState, models, nowSeconds, this.analysisOptions);
@@ -255,6 +273,7 @@ export class Sampler {
       resetsTotal: this.resetsTotal,
       skippedTotal: this.skippedTotal,
       samplesTotal: this.samplesTotal,
+      kube: this.lastKube,
     });
     if (stale && !this.current.stale) {
       this.logger.warn('data is stale: ladder series withheld until a sample succeeds', { max_age_seconds: this.maxAgeSeconds });

@@ -1,6 +1,7 @@
 /** Builds and freezes Snapshots: the first, empty one and each sample's. */
 import type { AnalysisResult } from '../analysis/types.js';
 import type { SkipReason } from '../iptables/types.js';
+import type { KubeSnapshot } from '../kube/types.js';
 import type { FamilySample, SampleStage, Snapshot } from '../snapshot.js';
 
 export const SAMPLE_STAGES: readonly SampleStage[] = ['save', 'parse', 'model', 'analysis', 'render'];
@@ -22,6 +23,7 @@ export interface SnapshotFields {
   readonly resetsTotal: number;
   readonly skippedTotal: Readonly<Partial<Record<SkipReason, number>>>;
   readonly samplesTotal: number;
+  readonly kube?: KubeSnapshot | null;
 }
 
 /** A frozen Snapshot; the counters are copied so later samples cannot change a published one. */
@@ -39,6 +41,7 @@ export function buildSnapshot(fields: SnapshotFields): Snapshot {
     resetsTotal: fields.resetsTotal,
     skippedTotal: Object.freeze({ ...fields.skippedTotal }),
     samplesTotal: fields.samplesTotal,
+    kube: fields.kube ?? null,
   });
 }
 
