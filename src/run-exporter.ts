@@ -7,6 +7,9 @@ import type { Logger } from './logger-types.js';
 import { createMetricsPage, type MetricsPageOptions } from './metrics/metrics-page.js';
 import { Sampler, type Clock } from './sampler.js';
 import { createApp } from './server/app.js';
+import { ClusterWatcher } from './kube/cluster-watcher.js';
+import { DISABLED_ENRICHER, watcherEnricher, type ModelEnricher } from './kube/kube-enricher.js';
+import { chooseKubeConfig } from './kube/kube-config.js';
 import { formatListenAddress, listen, type ListenAddress } from './server/listen.js';
 import { createFileSource } from './source/file-sample-source.js';
 import { createLiveSource } from './source/live-source.js';
@@ -53,7 +56,9 @@ export async function runExporter(config: ExporterConfig, deps: RunExporterDeps)
           logger,
         });
 
+  const kube = startKubeEnrichment(config, logger);
   const sampler = new Sampler({
+    enricher: kube.enricher,
     source,
     intervalSeconds: config.sample.intervalSeconds,
     maxAgeSeconds: config.sample.maxAgeSeconds,
@@ -102,6 +107,7 @@ export async function runExporter(config: ExporterConfig, deps: RunExporterDeps)
     (closing ??= (async () => {
       deps.signal?.removeEventListener('abort', onAbort);
       await sampler.stop();
+      await kube.stop();
       await server.close();
     })());
   const onAbort = (): void => void close();
@@ -113,4 +119,23 @@ export async function runExporter(config: ExporterConfig, deps: RunExporterDeps)
 
   sampler.start();
   return { address: server.address, sampler, close };
+}
+
+/** Starts the Service/EndpointSlice watch when credentials exist; otherwise says once why enrichment is off. */
+function startKubeEnrichment(config: ExporterConfig, logger: Logger): { enricher: ModelEnricher; stop(): Promise<void> } {
+  const kube = config.kube ?? { enabled: false, kubeconfig: null, nodeName: null };
+  let choice;
+  try {
+    choice = chooseKubeConfig({ enabled: kube.enabled, kubeconfigPath: kube.kubeconfig });
+  } catch (error) {
+    choice = { kind: 'disabled' as const, reason: `cannot load the kubeconfig: ${String(error)}` };
+  }
+  if (choice.kind === 'disabled') {
+    logger.info('kubernetes enrichment disabled', { reason: choice.reason });
+    return { enricher: DISABLED_ENRICHER, stop: async () => {} };
+  }
+  logger.info('kubernetes enrichment enabled', { config: choice.source, node: kube.nodeName ?? '' });
+  const watcher = new ClusterWatcher({ config: choice.config, logger, nodeName: kube.nodeName });
+  watcher.start();
+  return { enricher: watcherEnricher(watcher), stop: () => watcher.stop() };
 }

@@ -177,14 +177,14 @@ export const EXPORTER_FLAGS: readonly FlagDef[] = [
     name: 'kube.enabled',
     type: 'bool',
     default: 'true',
-    help: 'Reserved for Kubernetes API enrichment (not implemented yet; parsed and validated only): watch Services and EndpointSlices.',
+    help: 'Watch Services and EndpointSlices (in-cluster config, or --kubeconfig / KUBECONFIG / ~/.kube/config) to add endpoint info, name comment-less chains and detect rule drift. Turns itself off, with one log line, when no credentials exist.',
   },
   {
     name: 'kubeconfig',
     type: 'path',
     default: '',
     placeholder: 'PATH',
-    help: 'Reserved for Kubernetes API enrichment (parsed and validated only): kubeconfig file to use outside a cluster.',
+    help: 'Kubeconfig file to use outside a cluster (default: in-cluster service account, then KUBECONFIG, then ~/.kube/config).',
   },
   {
     name: 'kube.node-name',
@@ -192,7 +192,7 @@ export const EXPORTER_FLAGS: readonly FlagDef[] = [
     default: '',
     placeholder: 'NAME',
     envAliases: ['NODE_NAME'],
-    help: 'Reserved for Kubernetes API enrichment (parsed and validated only): this node\'s name, usually NODE_NAME from the downward API.',
+    help: 'This node\'s name, usually NODE_NAME from the downward API: Local-policy and topology-hint drift need it.',
     validate: validateNodeName,
   },
 ];

@@ -121,9 +121,7 @@ export function renderFlagsMarkdown(): string {
     '',
     'Flags win over environment variables, which win over defaults. Durations take a unit (`500ms`, `10s`, ' +
       '`5m`, `1h30m`); sizes take bytes or a unit (`64KiB`, `512MiB`, `1GB`). Regexes are anchored: they ' +
-      'must match the whole name. Invalid flags print every problem at once and exit with status 2. ' +
-      'The `kube.*` flags and `--kubeconfig` are reserved for the Kubernetes API enrichment: they are ' +
-      'parsed and validated but have no effect yet.',
+      'must match the whole name. Invalid flags print every problem at once and exit with status 2.',
     '',
     ...markdownTable(EXPORTER_FLAGS),
     '',
