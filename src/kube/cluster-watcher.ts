@@ -32,7 +32,7 @@ export interface ClusterWatcherStatus {
   readonly watchErrorsTotal: number;
 }
 
-type Watched<T extends KubernetesObject> = { informer: Informer<T> & ObjectCache<T>; listed: boolean };
+type Watched<T extends KubernetesObject> = { informer: Informer<T> & ObjectCache<T>; listed: boolean; backoffMs: number };
 
 const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
@@ -46,7 +46,6 @@ export class ClusterWatcher {
   private dirty = true;
   private lastSync: number | null = null;
   private errors = 0;
-  private backoffMs: number;
   private stopped = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private zone: string | null = null;
@@ -61,7 +60,6 @@ export class ClusterWatcher {
       nodeRefreshMs: 600_000,
       ...options,
     };
-    this.backoffMs = this.options.initialBackoffMs;
     this.core = options.config.makeApiClient(CoreV1Api);
     this.discovery = options.config.makeApiClient(DiscoveryV1Api);
   }
@@ -129,15 +127,14 @@ export class ClusterWatcher {
   }
 
   private watch<T extends KubernetesObject>(resource: string, path: string, list: () => Promise<{ items: T[] }>): Watched<T> {
-    const watched = { listed: false } as Watched<T>;
+    const watched = { listed: false, backoffMs: this.options.initialBackoffMs } as Watched<T>;
     const launch = (): void => {
       const listFn = async () => {
         const result = await list();
         // The list succeeded: the cache is complete from here on.
         watched.listed = true;
         this.touch();
-        this.backoffMs = this.options.initialBackoffMs;
-        return result as never;
+            return result as never;
       };
       const informer = makeInformer(this.options.config, path, listFn) as Watched<T>['informer'];
       const changed = (): void => this.touch();
@@ -148,8 +145,8 @@ export class ClusterWatcher {
         this.errors++;
         watched.listed = false;
         if (this.stopped) return;
-        const delay = this.backoffMs;
-        this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs);
+        const delay = watched.backoffMs;
+        watched.backoffMs = Math.min(watched.backoffMs * 2, this.options.maxBackoffMs);
         this.options.logger.warn('kubernetes watch failed; relisting after backoff', { resource, error: describe(error), retry_ms: delay });
         // A fresh informer relists: after an error the old cache may have missed events. Until the
         // relist succeeds, currentView() keeps serving the last view (stale, and status says so).
