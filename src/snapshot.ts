@@ -1,5 +1,6 @@
 /** One immutable snapshot of everything /metrics and `report` show; swapped in whole after each sample. */
 import type { AnalysisResult } from './analysis/types.js';
+import type { ConntrackSnapshot } from './conntrack/types.js';
 import type { IpFamily, SkipReason, SkippedLine } from './iptables/types.js';
 import type { KubeSnapshot } from './kube/types.js';
 
@@ -37,4 +38,6 @@ export interface Snapshot {
   readonly samplesTotal: number;
   /** The Kubernetes API side; absent or null when enrichment is not wired (report, tests). */
   readonly kube?: KubeSnapshot | null;
+  /** The last conntrack scan (`--conntrack.enabled`); absent or null when conntrack is off. */
+  readonly conntrack?: ConntrackSnapshot | null;
 }

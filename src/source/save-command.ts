@@ -43,9 +43,26 @@ const ALLOWED_ARGS = new Set(['-c -t nat', '-t nat', '-t mangle', '']);
  * above, whatever a caller builds. Throws a plain Error (a programming bug, not a node fault).
  */
 export function assertReadOnlySaveCommand(command: SaveCommand): void {
+  if (isAllowedListing(command)) return;
   if (!ALLOWED_FILE.test(command.file) || !ALLOWED_ARGS.has(command.args.join(' '))) {
-    throw new Error(`refusing to run ${formatCommand(command)}: only read-only ip[6]tables-{nft,legacy}-save commands are allowed`);
+    throw new Error(`refusing to run ${formatCommand(command)}: only read-only ip[6]tables-{nft,legacy}-save, conntrack -L and nft list commands are allowed`);
   }
+}
+
+/**
+ * The other read-only listings, as exact argument arrays: the conntrack table per family
+ * (src/conntrack/commands.ts) and kube-proxy's nftables tables (src/nftables/commands.ts).
+ */
+const ALLOWED_LISTINGS: readonly (readonly string[])[] = [
+  ['conntrack', '-L', '-o', 'extended,id'],
+  ['conntrack', '-L', '-f', 'ipv6', '-o', 'extended,id'],
+  ['nft', '-j', 'list', 'table', 'ip', 'kube-proxy'],
+  ['nft', '-j', 'list', 'table', 'ip6', 'kube-proxy'],
+];
+
+function isAllowedListing(command: SaveCommand): boolean {
+  const argv = [command.file, ...command.args];
+  return ALLOWED_LISTINGS.some((allowed) => allowed.length === argv.length && allowed.every((a, i) => a === argv[i]));
 }
 
 export function formatCommand(command: SaveCommand): string {

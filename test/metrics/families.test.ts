@@ -22,11 +22,12 @@ describe('family registry', () => {
   it('says in HELP which values are new connections, per node, or derived over the window', () => {
     for (const family of METRIC_FAMILIES) {
       if (/connections/.test(family.name) && !/affinity/.test(family.name)) {
-        expect(family.help, family.name).toMatch(/new connections/i);
+        // The conntrack families count open connections instead, and say so (issue 9).
+        expect(family.help, family.name).toMatch(/new connections|from the last conntrack scan/i);
       }
       if (/^kube_balance_(service|endpoint)_/.test(family.name)) expect(family.help, family.name).toMatch(/this node/);
       if (/observed|window_connections|skew|p_value|chi_square/.test(family.name)) {
-        expect(family.help, family.name).toMatch(/derived over the --window/);
+        expect(family.help, family.name).toMatch(/derived over the --window|from the last conntrack scan/);
       }
     }
   });

@@ -36,6 +36,30 @@ export function richSnapshot(): Snapshot {
         drift: [{ ladderKey: 'ipv4/KUBE-SVC-FRONTENDHTTPAAAA', missing: ['10.244.4.1:8080'], stale: ['10.244.2.9:8080'], certain: true }],
       },
     },
+    // conntrack view: accounting on; a heavy endpoint carries most bytes over few connections.
+    conntrack: {
+      timestamp: 1_700_000_124,
+      ok: true,
+      error: null,
+      accounting: true,
+      entriesScanned: 120_000,
+      entriesMatched: 9,
+      truncated: false,
+      durationSeconds: 0.35,
+      servicePorts: [
+        {
+          labels: { namespace: 'shop', service: 'frontend', port: 'http', protocol: 'tcp', ipFamily: 'ipv4' },
+          expectedRatio: 1 / 3,
+          endpoints: [
+            { endpoint: '10.244.1.5:8080', established: 3, all: 4, original: { packets: 9000, bytes: 12_000_000 }, reply: { packets: 4000, bytes: 230_000 }, newFlowsTotal: null },
+            { endpoint: '10.244.2.9:8080', established: 3, all: 3, original: { packets: 900, bytes: 1_200_000 }, reply: { packets: 400, bytes: 23_000 }, newFlowsTotal: null },
+            { endpoint: '10.244.3.4:8080', established: 2, all: 2, original: { packets: 0, bytes: 0 }, reply: { packets: 0, bytes: 0 }, newFlowsTotal: null },
+          ],
+          activeSkewRatio: 4 / 9 / (1 / 3),
+          bytesSkewRatio: 12_230_000 / 13_453_000 / (1 / 3),
+        },
+      ],
+    },
     ladders: [
       // Busy, even, large enough for a p-value.
       {

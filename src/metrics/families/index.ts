@@ -2,6 +2,19 @@
 import type { MetricFamily } from '../family.js';
 import { buildInfo } from './build-info.js';
 import { dataStale } from './data-stale.js';
+import {
+  conntrackAccountingEnabled,
+  conntrackEntriesMatched,
+  conntrackEntriesScanned,
+  conntrackScanDurationSeconds,
+  conntrackScanSuccess,
+  conntrackScanTruncated,
+  endpointActiveConnections,
+  endpointTrafficBytes,
+  endpointTrafficPackets,
+  serviceActiveSkewRatio,
+  serviceBytesSkewRatio,
+} from './conntrack.js';
 import { endpointAffinityConnectionsTotal } from './endpoint-affinity-connections-total.js';
 import { endpointConnectionsTotal } from './endpoint-connections-total.js';
 import { endpointExpectedRatio } from './endpoint-expected-ratio.js';
@@ -86,4 +99,16 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
   endpointInfo,
   serviceDriftMissingEndpoints,
   serviceDriftStaleEndpoints,
+  // conntrack view (--conntrack.enabled)
+  conntrackScanSuccess,
+  conntrackScanDurationSeconds,
+  conntrackAccountingEnabled,
+  conntrackEntriesScanned,
+  conntrackEntriesMatched,
+  conntrackScanTruncated,
+  serviceActiveSkewRatio,
+  serviceBytesSkewRatio,
+  endpointActiveConnections,
+  endpointTrafficBytes,
+  endpointTrafficPackets,
 ];
