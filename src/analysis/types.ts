@@ -1,6 +1,9 @@
 /** Analysis results: reset-aware cumulative counters and sliding-window distribution statistics. */
 import type { Ladder } from '../model/types.js';
 
+/** Opaque state `analyze` returns and takes back on the next sample (defined in `state.ts`). */
+export type { AnalysisState } from './state.js';
+
 export interface EndpointStats {
   readonly endpoint: string | null;
   readonly chain: string;
