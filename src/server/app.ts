@@ -1,4 +1,4 @@
-/** The express app: `/`, the metrics page (gzip when asked), `/-/healthy`, `/-/ready`; GET and HEAD only. */
+/** The express app: `/`, the metrics page (gzip when asked), `/-/healthy`, `/-/ready`; GET and HEAD only, at most --web.max-requests at once. */
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
@@ -21,7 +21,16 @@ export interface CreateAppOptions {
   readonly telemetryPath?: string;
   readonly landingPage?: LandingPageInfo;
   readonly logger?: Logger;
+  /**
+   * --web.max-requests: requests in flight beyond this get 503 (0 = no limit; default 40, like
+   * node_exporter's). Health checks are not counted, so a scrape storm cannot fail the kubelet's probes.
+   */
+  readonly maxRequests?: number;
+  /** Runs after the limit and before routing: the web config's headers, client-cert check and basic auth. */
+  readonly gate?: (req: Request, res: Response, next: NextFunction) => Promise<void> | void;
 }
+
+const HEALTH_PATHS = new Set(['/-/healthy', '/-/ready']);
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -69,9 +78,33 @@ export function createApp(options: CreateAppOptions): Express {
     res.send(body);
   });
 
+  const maxRequests = options.maxRequests ?? 40;
+  let inFlight = 0;
+
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (maxRequests <= 0 || HEALTH_PATHS.has(req.path)) return next();
+    if (inFlight >= maxRequests) {
+      res.status(503).set('Retry-After', '1').type('text/plain').send(`Limit of concurrent requests reached (${maxRequests}), try again later.\n`);
+      return;
+    }
+    inFlight++;
+    // 'close' fires once whether the response finished or the client went away.
+    res.once('close', () => inFlight--);
+    next();
+  });
+  if (options.gate) {
+    const gate = options.gate;
+    app.use(async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        await gate(req, res, next);
+      } catch (error) {
+        next(error);
+      }
+    });
+  }
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     const handler = routes.get(req.path);
     if (handler === undefined) {

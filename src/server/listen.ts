@@ -1,7 +1,11 @@
-/** `--web.listen-address` parsing (`host:port`, `:port`, `[::1]:port`) and starting the HTTP server with clear errors. */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+/** `--web.listen-address` parsing (`host:port`, `:port`, `[::1]:port`) and starting the HTTP(S) server with limits and clear errors. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import type { RequestListener } from 'node:http';
+import { silentLogger, type Logger } from '../logger-types.js';
+import { applyTlsSettings, installTlsPolicy, tlsServerOptions } from './tls-policy.js';
+import type { TlsServerSettings } from './web-config.js';
 
 export interface ListenAddress {
   /** undefined = all interfaces (IPv6 and IPv4 where available). */
@@ -56,7 +60,14 @@ export function formatListenAddress(address: ListenAddress): string {
 }
 
 export interface RunningServer {
-  readonly server: Server;
+  readonly server: Server | HttpsServer;
+  /** True when serving HTTPS (fixed for the server's life: switching needs a restart). */
+  readonly tls: boolean;
+  /**
+   * Swaps certificate, CA, versions and client-auth policy without a restart (HTTPS servers only;
+   * throws on a plain HTTP server). Connections already open keep their handshake.
+   */
+  setTls(settings: TlsServerSettings): void;
   /** The bound address (port resolved when 0 was asked for). */
   readonly address: ListenAddress;
   /** Stops accepting, closes idle keep-alive connections now and all others after `graceMs`. */
@@ -64,18 +75,55 @@ export interface RunningServer {
 }
 
 export interface ListenOptions {
-  /** Slow clients cannot hold a connection open forever (defaults: 10 s for headers, 60 s per request). */
+  /**
+   * Slow clients cannot hold a connection open forever: the whole header block must arrive within
+   * headersTimeoutMs (10 s) and the whole request within requestTimeoutMs (60 s) of its first byte
+   * (Node checks both every connectionsCheckingIntervalMs, 1 s); a connection that sends nothing at
+   * all is closed after headersTimeoutMs too; an idle keep-alive connection after keepAliveTimeoutMs
+   * (5 s); a response the client does not read after responseTimeoutMs (2 min), which also frees its
+   * --web.max-requests slot; a TLS handshake after handshakeTimeoutMs (10 s).
+   */
   readonly headersTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
   readonly keepAliveTimeoutMs?: number;
+  readonly responseTimeoutMs?: number;
+  readonly handshakeTimeoutMs?: number;
+  readonly connectionsCheckingIntervalMs?: number;
+  /** Open connections beyond this are closed on accept (default 512, Prometheus' --web.max-connections). */
+  readonly maxConnections?: number;
+  /** Serve HTTPS with these settings (from --web.config.file). */
+  readonly tls?: TlsServerSettings | null;
+  readonly logger?: Logger;
 }
 
 export async function listen(handler: RequestListener, addressText: string, options: ListenOptions = {}): Promise<RunningServer> {
   const address = parseListenAddress(addressText);
-  const server = createServer(handler);
-  server.headersTimeout = options.headersTimeoutMs ?? 10_000;
-  server.requestTimeout = options.requestTimeoutMs ?? 60_000;
-  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 5_000;
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? 60_000, headersTimeout);
+  const serverOptions = {
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
+    connectionsCheckingInterval: options.connectionsCheckingIntervalMs ?? 1_000,
+  };
+  let tlsSettings = options.tls ?? null;
+  let server: Server | HttpsServer;
+  if (tlsSettings !== null) {
+    const https = createHttpsServer(
+      { ...serverOptions, ...tlsServerOptions(tlsSettings), handshakeTimeout: options.handshakeTimeoutMs ?? 10_000 },
+      handler,
+    );
+    installTlsPolicy(https, () => tlsSettings, options.logger ?? silentLogger);
+    server = https;
+  } else {
+    server = createServer(serverOptions, handler);
+  }
+  server.headersTimeout = serverOptions.headersTimeout;
+  server.requestTimeout = serverOptions.requestTimeout;
+  server.keepAliveTimeout = serverOptions.keepAliveTimeout;
+  server.maxConnections = options.maxConnections ?? 512;
+  limitSilentConnections(server, headersTimeout);
+  limitResponseTime(server, options.responseTimeoutMs ?? 120_000);
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => reject(describeListenError(error, addressText));
@@ -89,6 +137,12 @@ export async function listen(handler: RequestListener, addressText: string, opti
   const bound = server.address() as AddressInfo;
   return {
     server,
+    tls: tlsSettings !== null,
+    setTls(settings) {
+      if (tlsSettings === null) throw new Error('this server speaks plain HTTP: enabling TLS needs a restart');
+      applyTlsSettings(server as HttpsServer, settings);
+      tlsSettings = settings;
+    },
     address: { host: address.host === undefined ? undefined : bound.address, port: bound.port },
     close(graceMs = 5_000) {
       return new Promise<void>((resolve, reject) => {
@@ -103,6 +157,35 @@ export async function listen(handler: RequestListener, addressText: string, opti
       });
     },
   };
+}
+
+/**
+ * Node's headersTimeout only starts with a request's first byte, and a socket idle timeout does not
+ * fire once the HTTP parser has taken over the socket (Node 20), so a client that connects and sends
+ * nothing would hold its connection forever. Close it if no request arrived in time.
+ */
+function limitSilentConnections(server: Server | HttpsServer, timeoutMs: number): void {
+  const answered = new WeakSet<Socket>();
+  server.on('request', (req: IncomingMessage) => {
+    const socket = req.socket as Socket & { _parent?: Socket };
+    answered.add(socket._parent ?? socket);
+  });
+  server.on('connection', (socket: Socket) => {
+    const timer = setTimeout(() => {
+      if (!answered.has(socket)) socket.destroy();
+    }, timeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
+}
+
+/** A response not delivered within `timeoutMs` (a client that stopped reading) loses its connection. */
+function limitResponseTime(server: Server | HttpsServer, timeoutMs: number): void {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const timer = setTimeout(() => req.socket.destroy(), timeoutMs);
+    timer.unref();
+    res.once('close', () => clearTimeout(timer));
+  });
 }
 
 function describeListenError(error: NodeJS.ErrnoException, address: string): ListenError {
