@@ -45,8 +45,13 @@ export interface CliIo {
 
 function processShutdownSignal(handler: (signal: string) => void): () => void {
   const signals = ['SIGTERM', 'SIGINT'] as const;
+  let received = false;
+  // The listeners stay registered until the exporter has stopped: execa's signal-exit re-raises a
+  // signal when it finds itself the only listener left, which would kill us mid-way through the
+  // graceful close (and leave the killed iptables-save unreaped). A second signal forces the exit.
   const listener = (signal: NodeJS.Signals): void => {
-    for (const s of signals) process.removeListener(s, listener);
+    if (received) process.exit(signal === 'SIGINT' ? 130 : 143);
+    received = true;
     handler(signal);
   };
   for (const s of signals) process.on(s, listener);
