@@ -4,6 +4,10 @@ import { dashboard, datasourceVariable, queryVariable, type JsonObject } from '.
 const SEL = 'cluster=~"$cluster", namespace="$namespace", service="$service", port=~"$port"';
 
 const endpointRate = `rate(kube_balance_endpoint_connections_total{${SEL}}[$__rate_interval])`;
+/** Each endpoint's share of a per-endpoint quantity, summed over nodes (and ports/families selected). */
+const shareOf = (series: string) =>
+  `sum by (endpoint) (${series})\n  / ignoring (endpoint) group_left ()\n(sum (${series}) > 0)`;
+
 const ratioThresholds = [
   ['red', null],
   ['green', 0.75],
@@ -285,6 +289,85 @@ export function serviceLoadBalance(): JsonObject {
                 },
               },
             ],
+          },
+        ],
+      },
+      {
+        row: 'Load: open connections and bytes (requires --conntrack.enabled)',
+        panels: [
+          {
+            type: 'barchart',
+            title: 'Share per endpoint: new connections, open connections, bytes',
+            description:
+              'Requires --conntrack.enabled (bytes also net.netfilter.nf_conntrack_acct=1). Each endpoint’s share of the new ' +
+              'connections (5m, rule counters), of the connections conntrack tracks now, and of the bytes those open ' +
+              'connections have carried, summed over nodes. Even new connections with uneven bytes: long-lived ' +
+              'connections carrying uneven load ("connections balanced, load not"), which kube-proxy cannot fix.',
+            width: 12,
+            height: 10,
+            unit: 'percentunit',
+            min: 0,
+            targets: [
+              { expr: shareOf(`namespace_service_port_endpoint:kube_balance_connections:rate5m{${SEL}}`), instant: true },
+              { expr: shareOf(`kube_balance_endpoint_active_connections{${SEL}, state="all"}`), instant: true },
+              { expr: shareOf(`kube_balance_endpoint_traffic_bytes{${SEL}}`), instant: true },
+            ],
+            options: { xField: 'endpoint' },
+            transformations: [
+              { id: 'merge', options: {} },
+              { id: 'filterFieldsByName', options: { include: { names: ['endpoint', 'Value #A', 'Value #B', 'Value #C'] } } },
+              { id: 'organize', options: { renameByName: { 'Value #A': 'new connections', 'Value #B': 'open connections', 'Value #C': 'bytes' } } },
+            ],
+          },
+          {
+            type: 'timeseries',
+            title: 'Skew per node: new connections, open connections, bytes',
+            description:
+              'Requires --conntrack.enabled. Per node, the largest endpoint share over 1/n of: new connections in the ' +
+              'exporter’s --window (rule counters), connections tracked now, and bytes of those connections. ' +
+              'KubeBalanceLoadImbalancedConnectionsBalanced fires when bytes stay ≥ 1.5 (peaking ≥ 2) while open ' +
+              'connections stay below 1.3.',
+            width: 12,
+            height: 10,
+            unit: 'x',
+            decimals: 2,
+            min: 1,
+            thresholdLines: true,
+            thresholds: [
+              ['transparent', null],
+              ['orange', 1.5],
+              ['red', 2],
+            ],
+            targets: [
+              { expr: `max by (node) (kube_balance_service_skew_ratio{${SEL}})`, legend: '{{node}} new connections' },
+              { expr: `max by (node) (kube_balance_service_active_skew_ratio{${SEL}})`, legend: '{{node}} open connections' },
+              { expr: `max by (node) (kube_balance_service_bytes_skew_ratio{${SEL}})`, legend: '{{node}} bytes' },
+            ],
+            overrides: [
+              {
+                matcher: { id: 'byRegexp', options: '/ new connections$/' },
+                properties: [{ id: 'custom.lineStyle', value: { dash: [4, 6], fill: 'dash' } }],
+              },
+            ],
+          },
+          {
+            type: 'timeseries',
+            title: 'Open connections per endpoint',
+            description: 'Requires --conntrack.enabled. Established connections (UDP: assured flows) to each endpoint that conntrack tracks now, summed over nodes.',
+            width: 12,
+            height: 8,
+            targets: [{ expr: `sum by (endpoint) (kube_balance_endpoint_active_connections{${SEL}, state="established"})`, legend: '{{endpoint}}' }],
+          },
+          {
+            type: 'timeseries',
+            title: 'Bytes of open connections per endpoint',
+            description:
+              'Requires --conntrack.enabled and nf_conntrack_acct=1. Bytes (both directions) carried so far by the connections ' +
+              'to each endpoint that conntrack tracks now, summed over nodes: not a counter, it drops when connections close.',
+            width: 12,
+            height: 8,
+            unit: 'bytes',
+            targets: [{ expr: `sum by (endpoint) (kube_balance_endpoint_traffic_bytes{${SEL}})`, legend: '{{endpoint}}' }],
           },
         ],
       },

@@ -82,6 +82,23 @@ const MUTATIONS: readonly Mutation[] = [
     scenario: 'starved-endpoint',
     falseAlert: 'KubeBalanceEndpointSkewed',
   },
+  {
+    name: 'load alert without the balanced-open-connections condition',
+    file: 'kube-balance.alerts.yaml',
+    from: `          and
+            (max_over_time(kube_balance_service_active_skew_ratio[15m]) < 1.3)`,
+    to: '',
+    scenario: 'load-balanced',
+    falseAlert: 'KubeBalanceLoadImbalancedConnectionsBalanced',
+  },
+  {
+    name: 'load alert on a bytes-skew peak without the sustained 1.5x floor',
+    file: 'kube-balance.alerts.yaml',
+    from: 'min_over_time(kube_balance_service_bytes_skew_ratio[15m]) >= 1.5',
+    to: 'min_over_time(kube_balance_service_bytes_skew_ratio[15m]) >= 0',
+    scenario: 'load-balanced',
+    falseAlert: 'KubeBalanceLoadImbalancedConnectionsBalanced',
+  },
 ];
 
 const dirs: string[] = [];

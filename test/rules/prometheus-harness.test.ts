@@ -76,6 +76,17 @@ function exposition(t0: number, now: number): string {
   perLadder('kube_balance_service_window_membership_changed', 'gauge', () => 0);
   perLadder('kube_balance_service_programmed_deviation_ratio', 'gauge', () => 0);
   perLadder('kube_balance_service_resets_total', 'counter', () => 1);
+  // The conntrack view (--conntrack.enabled, nf_conntrack_acct=1) on node-b: balanced, 10 open
+  // connections and 1 MB per endpoint (no policy label: a flow does not say which ladder chose it).
+  const ct = { node: 'node-b', instance: '10.0.0.12:10090', ...SVC };
+  fam('kube_balance_endpoint_active_connections', 'gauge');
+  for (const ep of [A, B, C]) for (const state of ['established', 'all']) out.push(`kube_balance_endpoint_active_connections${labels({ ...ct, endpoint: ep, state })} 10`);
+  fam('kube_balance_endpoint_traffic_bytes', 'gauge');
+  for (const ep of [A, B, C]) for (const direction of ['original', 'reply']) out.push(`kube_balance_endpoint_traffic_bytes${labels({ ...ct, endpoint: ep, direction })} 500000`);
+  fam('kube_balance_service_active_skew_ratio', 'gauge');
+  out.push(`kube_balance_service_active_skew_ratio${labels(ct)} 1`);
+  fam('kube_balance_service_bytes_skew_ratio', 'gauge');
+  out.push(`kube_balance_service_bytes_skew_ratio${labels(ct)} 1`);
   fam('kube_balance_service_info', 'gauge');
   each((l, base) => out.push(`kube_balance_service_info${labels({ ...base, cluster_ip: '10.96.0.20', session_affinity: 'None', chain: 'KUBE-SVC-TESTTESTTESTTEST' })} 1`));
   const perNode = (name: string, type: string, value: number, extra: Record<string, string> = {}) => {
@@ -120,6 +131,7 @@ const EXPECTED_EMPTY = [
   'rules:KubeBalanceExporterDataStale',
   'rules:KubeBalanceExporterDown',
   'rules:KubeBalanceExporterNotUp',
+  'rules:KubeBalanceLoadImbalancedConnectionsBalanced',
   'rules:KubeBalanceProgrammedSplitNotUniform',
   'rules:KubeBalanceRulesDrift',
   'rules:KubeBalanceSamplingFailing',
@@ -175,6 +187,7 @@ describe('real Prometheus harness', () => {
       return g.every((x) => x.rules.every((r) => r.health === 'ok')) && g.length > 0 ? g : undefined;
     });
     expect(groups.map((g) => g.name).sort()).toEqual([
+      'kube-balance.conntrack',
       'kube-balance.distribution',
       'kube-balance.drift',
       'kube-balance.exporter',

@@ -86,15 +86,25 @@ export function allDashboardExpressions(): NamedExpr[] {
   return dashboardFiles().flatMap((f) => dashboardExpressions(loadDashboard(f)));
 }
 
+/** Values for Grafana's built-in time variables (default: 5m for all, `$__range_s` 300). */
+export interface GrafanaDurations {
+  readonly rateInterval?: string;
+  readonly interval?: string;
+  readonly range?: string;
+  readonly rangeSeconds?: number;
+}
+
 /**
- * Grafana variables → values PromQL accepts: ranges become 5m, `$__range_s` seconds, template
- * variables the given value or `.*` (a valid regex and a valid label value).
+ * Grafana variables → values PromQL accepts: ranges become 5m (or `durations`), `$__range_s` seconds,
+ * template variables the given value or `.*` (a valid regex and a valid label value).
  */
-export function substituteGrafanaVariables(expr: string, values: Readonly<Record<string, string>> = {}): string {
+export function substituteGrafanaVariables(expr: string, values: Readonly<Record<string, string>> = {}, durations: GrafanaDurations = {}): string {
+  const builtin = (name: string): string =>
+    name === 'rate_interval' ? (durations.rateInterval ?? '5m') : name === 'interval' ? (durations.interval ?? '5m') : (durations.range ?? '5m');
   return expr
-    .replace(/\$__(rate_interval|interval|range)\b/g, '5m')
-    .replace(/\$\{__(rate_interval|interval|range)\}/g, '5m')
-    .replace(/\$__range_s\b/g, '300')
+    .replace(/\$__range_s\b/g, String(durations.rangeSeconds ?? 300))
+    .replace(/\$__(rate_interval|interval|range)\b/g, (_m, name: string) => builtin(name))
+    .replace(/\$\{__(rate_interval|interval|range)\}/g, (_m, name: string) => builtin(name))
     .replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)/g, (_m, a: string | undefined, b: string | undefined) => values[a ?? b ?? ''] ?? '.*');
 }
 

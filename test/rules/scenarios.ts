@@ -82,6 +82,17 @@ const programmed = web([
 ]);
 const driftSvc = web(uniform([A, B], three, 0.5), { drift: [{ node: 'node-b', fromMinute: 5, missing: 1 }] });
 
+/** Long-lived connections: few new ones per second, ~100 open per endpoint and node. */
+const grpc = (conntrack: ServiceSpec['conntrack']): ServiceSpec =>
+  web(uniform([A, B], three, 0.2), { service: 'grpc', port: 'grpc', clusterIP: '10.96.0.30', conntrack });
+const evenConnections = [100, 100, 100];
+const MB = 1_000_000;
+const loadSkewed = grpc([
+  // node-a: from minute 10 the first endpoint's connections carry 5x the bytes of its peers'.
+  { node: 'node-a', endpoints: three, connections: evenConnections, bytesPerConnection: [MB, MB, MB], bursts: [{ endpoint: EP(1), from: 10, to: 61, factor: 5 }] },
+  { node: 'node-b', endpoints: three, connections: evenConnections, bytesPerConnection: [MB, MB, MB] },
+]);
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'uniform-low-traffic',
@@ -225,6 +236,49 @@ export const SCENARIOS: readonly Scenario[] = [
       { ...B, job: 'kube-balance/kube-balance-exporter', downFromMinute: 12 },
     ],
     expect: [nodeAlert('KubeBalanceExporterDown', { ...B, job: 'kube-balance/kube-balance-exporter' }, 24)],
+  },
+  {
+    name: 'load-imbalanced-connections-balanced',
+    description:
+      "Needs --conntrack.enabled: from minute 10 on node-a, the grpc Service's first endpoint carries 5x the bytes per " +
+      'open connection of its peers (bytes skew ≈ 2.1) while open connections stay even: ' +
+      'KubeBalanceLoadImbalancedConnectionsBalanced for node-a only, once the bytes skew has held for the whole 15m ' +
+      'window and then for 15m more (firing from about minute 40). New connections are uniform: no skew alert.',
+    services: [loadSkewed],
+    nodes: [A, B],
+    expect: [
+      nodeAlert('KubeBalanceLoadImbalancedConnectionsBalanced', A, 49, { namespace: 'shop', service: 'grpc', port: 'grpc', protocol: 'tcp', ip_family: 'ipv4' }),
+    ],
+  },
+  {
+    name: 'load-balanced',
+    description:
+      'Needs --conntrack.enabled: no KubeBalanceLoadImbalancedConnectionsBalanced when bytes follow connections: grpc ' +
+      'with even connections and even bytes; db whose open connections pile up on one endpoint (connections and ' +
+      'bytes skewed alike: not load behind balanced connections); batch whose first endpoint carries a 6-minute ' +
+      'burst of 6x the bytes (the bytes skew must hold for 15m, not just peak).',
+    services: [
+      grpc([
+        { node: 'node-a', endpoints: three, connections: evenConnections, bytesPerConnection: [MB, MB, MB] },
+        { node: 'node-b', endpoints: three, connections: evenConnections, bytesPerConnection: [MB, MB, MB] },
+      ]),
+      web(uniform([A, B], three, 0.2), {
+        service: 'db',
+        port: 'sql',
+        clusterIP: '10.96.0.31',
+        conntrack: [{ node: 'node-a', endpoints: three, connections: [200, 50, 50], bytesPerConnection: [MB, MB, MB] }],
+      }),
+      web(uniform([A, B], three, 0.2), {
+        service: 'batch',
+        port: 'http',
+        clusterIP: '10.96.0.32',
+        conntrack: [
+          { node: 'node-b', endpoints: three, connections: evenConnections, bytesPerConnection: [MB, MB, MB], bursts: [{ endpoint: EP(1), from: 20, to: 26, factor: 6 }] },
+        ],
+      }),
+    ],
+    nodes: [A, B],
+    expect: [],
   },
   {
     name: 'exporter-absent',

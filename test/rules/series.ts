@@ -35,6 +35,24 @@ export interface ServiceSpec {
   readonly ladders: readonly LadderSpec[];
   /** Reserved enrichment metrics (--kube.enabled): drift per node from a minute on. */
   readonly drift?: readonly { readonly node: string; readonly fromMinute: number; readonly missing: number }[];
+  /** The conntrack view (--conntrack.enabled, nf_conntrack_acct=1) of this service port, per node. */
+  readonly conntrack?: readonly ConntrackSpec[];
+}
+
+/**
+ * What one node's conntrack table holds for a service port at each scrape: open connections per
+ * endpoint (Poisson around a mean) and the bytes they have carried (connections × bytes per
+ * connection, ±10 %).
+ */
+export interface ConntrackSpec {
+  readonly node: string;
+  readonly endpoints: readonly string[];
+  /** Mean established connections per endpoint. */
+  readonly connections: readonly number[];
+  /** Mean bytes carried per open connection, per endpoint: the load. */
+  readonly bytesPerConnection: readonly number[];
+  /** Minutes [from, to) during which an endpoint's bytes per connection are multiplied by `factor`. */
+  readonly bursts?: readonly { readonly endpoint: string; readonly from: number; readonly to: number; readonly factor: number }[];
 }
 
 export interface NodeSpec {
@@ -238,6 +256,42 @@ export function generateSeries(services: readonly ServiceSpec[], nodes: readonly
       );
       gauge('kube_balance_service_programmed_deviation_ratio', labels, (s) => (shown(node, s) ? (ladder.programmedDeviation ?? 0) : null));
       gauge('kube_balance_service_window_membership_changed', labels, (s) => (shown(node, s) ? (changedRecently(s) ? 1 : 0) : null));
+    }
+    for (const ct of svc.conntrack ?? []) {
+      const node = nodeOf(ct.node);
+      const labels: Labels = { ...node.targetLabels, ...ladderLabelsBase };
+      const n = ct.endpoints.length;
+      const established: number[][] = [];
+      const all: number[][] = [];
+      const bytes: number[][] = [];
+      for (let s = 0; s <= steps; s++) {
+        const minute = minuteOf(s);
+        const est = ct.connections.map((mean) => poisson(random, mean));
+        // TIME_WAIT, SYN_SENT and friends on top of the established ones.
+        all.push(est.map((c) => c + poisson(random, 2)));
+        established.push(est);
+        bytes.push(
+          est.map((c, i) => {
+            const burst = (ct.bursts ?? []).find((b) => b.endpoint === ct.endpoints[i] && b.from <= minute && minute < b.to);
+            return Math.round(c * ct.bytesPerConnection[i]! * (burst?.factor ?? 1) * (0.9 + 0.2 * random()));
+          }),
+        );
+      }
+      ct.endpoints.forEach((e, i) => {
+        const endpointLabels = { ...labels, endpoint: e };
+        gauge('kube_balance_endpoint_active_connections', { ...endpointLabels, state: 'established' }, (s) => established[s]![i]!);
+        gauge('kube_balance_endpoint_active_connections', { ...endpointLabels, state: 'all' }, (s) => all[s]![i]!);
+        // Requests are small, responses big: a fifth of the bytes towards the endpoint.
+        gauge('kube_balance_endpoint_traffic_bytes', { ...endpointLabels, direction: 'original' }, (s) => Math.round(bytes[s]![i]! / 5));
+        gauge('kube_balance_endpoint_traffic_bytes', { ...endpointLabels, direction: 'reply' }, (s) => bytes[s]![i]! - Math.round(bytes[s]![i]! / 5));
+      });
+      // As the exporter derives them: max over endpoints of share / (1/n); absent without flows or bytes.
+      const skew = (values: readonly number[]) => {
+        const total = values.reduce((a, b) => a + b, 0);
+        return total > 0 ? (Math.max(...values) / total) * n : null;
+      };
+      gauge('kube_balance_service_active_skew_ratio', labels, (s) => skew(all[s]!));
+      gauge('kube_balance_service_bytes_skew_ratio', labels, (s) => skew(bytes[s]!));
     }
     for (const d of svc.drift ?? []) {
       const node = nodeOf(d.node);

@@ -2,8 +2,14 @@
  * A real Prometheus (Debian's /usr/bin/prometheus) for tests: loopback only, temp storage, generated
  * config scraping the given targets every second and loading the given rule files; query helpers over
  * its HTTP API. `stop()` always kills it and removes its directory (also on process exit).
+ *
+ * With `namespace`, Prometheus runs inside that network namespace (`ip netns exec NS prometheus …`,
+ * listening on the namespace's own 127.0.0.1) and every HTTP request to it goes through a small
+ * request pump started in the same namespace (`namespaceTransport`), since the test process itself
+ * lives in the host namespace: nothing crosses namespaces over the network.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,6 +38,126 @@ export interface PrometheusOptions {
   readonly binary?: string;
   /** How long to wait for /-/ready (default 30s). */
   readonly startTimeoutMs?: number;
+  /**
+   * Run Prometheus inside this network namespace (`ip netns exec`); unless `transport` is given,
+   * HTTP requests go through a `namespaceTransport` in the same namespace (stopped with Prometheus).
+   */
+  readonly namespace?: string;
+  /** Port on 127.0.0.1 to listen on (default: a port free on the host's loopback). */
+  readonly port?: number;
+  /** How HTTP GETs reach Prometheus (default: `fetch` from this process, or the namespace's pump). */
+  readonly transport?: HttpTransport;
+  /** Rule evaluation interval when it should differ from `interval`. */
+  readonly evaluationInterval?: string;
+}
+
+/** A plain HTTP GET as the tests need it: status and body text. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** Performs HTTP GETs somewhere (this process, or a helper inside a network namespace). */
+export interface HttpTransport {
+  get(url: string, timeoutMs?: number): Promise<HttpResponse>;
+  /** Releases what the transport holds (a helper process); idempotent. */
+  close(): Promise<void>;
+}
+
+/** GETs from this process with fetch (Prometheus on the host's loopback). */
+export function fetchTransport(): HttpTransport {
+  return {
+    async get(url, timeoutMs = 30_000) {
+      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      return { status: res.status, body: await res.text() };
+    },
+    close: async () => {},
+  };
+}
+
+/**
+ * A long-lived request pump inside a network namespace: `ip netns exec NS node -e …` reads one JSON
+ * request per line on stdin (`{id, url, timeoutMs}`), fetches it inside the namespace and answers one
+ * JSON line on stdout. One process for every query (no process start per request).
+ */
+const PUMP_SOURCE = String.raw`
+import { createInterface } from 'node:readline';
+const rl = createInterface({ input: process.stdin });
+rl.on('line', async (line) => {
+  let req;
+  try { req = JSON.parse(line); } catch { return; }
+  let out;
+  try {
+    const res = await fetch(req.url, { signal: AbortSignal.timeout(req.timeoutMs) });
+    out = { id: req.id, status: res.status, body: await res.text() };
+  } catch (error) {
+    out = { id: req.id, error: String((error && error.message) || error) };
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+});
+rl.on('close', () => process.exit(0));
+`;
+
+export function namespaceTransport(namespace: string, nodeBinary: string = process.execPath): HttpTransport {
+  installExitHook();
+  const child = spawn('ip', ['netns', 'exec', namespace, nodeBinary, '--input-type=module', '-e', PUMP_SOURCE], { stdio: ['pipe', 'pipe', 'pipe'] });
+  live.add(child);
+  const pending = new Map<number, { resolve: (r: HttpResponse) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let stderr = '';
+  let exited: string | null = null;
+  child.stdin?.on('error', () => {});
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString('utf8')).slice(-2000);
+  });
+  const failAll = (why: string) => {
+    for (const p of pending.values()) p.reject(new Error(`request pump in ${namespace} ${why}: ${stderr.trim()}`));
+    pending.clear();
+  };
+  child.once('exit', (code, signal) => {
+    exited = `exited with ${signal ?? code}`;
+    live.delete(child);
+    failAll(exited);
+  });
+  child.once('error', (err) => {
+    exited = `failed to start: ${err.message}`;
+    live.delete(child);
+    failAll(exited);
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    let msg: { id: number; status?: number; body?: string; error?: string };
+    try {
+      msg = JSON.parse(line) as typeof msg;
+    } catch {
+      return;
+    }
+    const p = pending.get(msg.id);
+    if (p === undefined) return;
+    pending.delete(msg.id);
+    if (msg.error !== undefined) p.reject(new Error(msg.error));
+    else p.resolve({ status: msg.status ?? 0, body: msg.body ?? '' });
+  });
+  let closed = false;
+  return {
+    get(url, timeoutMs = 30_000) {
+      if (exited !== null) return Promise.reject(new Error(`request pump in ${namespace} ${exited}: ${stderr.trim()}`));
+      const id = nextId++;
+      return new Promise<HttpResponse>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        child.stdin?.write(`${JSON.stringify({ id, url, timeoutMs })}\n`);
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (exited !== null) return;
+      const done = new Promise<void>((res) => child.once('exit', () => res()));
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
 }
 
 export interface Sample {
@@ -95,7 +221,7 @@ export async function freePort(): Promise<number> {
 
 export function renderConfig(options: PrometheusOptions): string {
   const interval = options.interval ?? '1s';
-  const lines = ['global:', `  scrape_interval: ${interval}`, `  scrape_timeout: ${interval}`, `  evaluation_interval: ${interval}`];
+  const lines = ['global:', `  scrape_interval: ${interval}`, `  scrape_timeout: ${interval}`, `  evaluation_interval: ${options.evaluationInterval ?? interval}`];
   const rules = options.ruleFiles ?? [];
   if (rules.length > 0) lines.push('rule_files:', ...rules.map((f) => `  - ${JSON.stringify(resolve(f))}`));
   lines.push('scrape_configs:');
@@ -130,20 +256,23 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const dir = mkdtempSync(join(tmpdir(), 'kube-balance-prometheus-'));
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, renderConfig(options));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const log: string[] = [];
   installExitHook();
-  const child = spawn(
-    options.binary ?? 'prometheus',
-    [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const prometheusArgs = [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn',
+  ];
+  const binary = options.binary ?? 'prometheus';
+  // `ip netns exec` execs the command: the child's pid is Prometheus itself.
+  const child =
+    options.namespace === undefined
+      ? spawn(binary, prometheusArgs, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('ip', ['netns', 'exec', options.namespace, binary, ...prometheusArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const transport = options.transport ?? (options.namespace === undefined ? fetchTransport() : namespaceTransport(options.namespace));
   live.add(child);
   const keep = (chunk: Buffer) => {
     log.push(...chunk.toString('utf8').split('\n').filter(Boolean));
@@ -169,6 +298,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    await transport.close().catch(() => {});
     if (exited === null) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
@@ -182,8 +312,13 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
 
   async function api<T>(path: string, params: Record<string, string> = {}): Promise<T> {
     const qs = new URLSearchParams(params).toString();
-    const res = await fetch(`${url}/api/v1/${path}${qs === '' ? '' : `?${qs}`}`);
-    const body = (await res.json()) as { status: string; data?: T; error?: string; errorType?: string };
+    const res = await transport.get(`${url}/api/v1/${path}${qs === '' ? '' : `?${qs}`}`);
+    let body: { status: string; data?: T; error?: string; errorType?: string };
+    try {
+      body = JSON.parse(res.body) as typeof body;
+    } catch {
+      throw new PrometheusApiError(`not JSON: ${res.body.slice(0, 200)}`, path, res.status);
+    }
     if (body.status !== 'success') throw new PrometheusApiError(`${body.errorType ?? 'error'}: ${body.error ?? 'unknown'}`, path, res.status);
     return body.data as T;
   }
@@ -228,8 +363,8 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     await waitFor(
       '/-/ready',
       async () => {
-        const res = await fetch(`${url}/-/ready`).catch(() => null);
-        return res?.ok === true ? true : undefined;
+        const res = await transport.get(`${url}/-/ready`, 5_000).catch(() => null);
+        return res !== null && res.status >= 200 && res.status < 300 ? true : undefined;
       },
       options.startTimeoutMs ?? 30_000,
     );
