@@ -46,12 +46,14 @@ LABEL org.opencontainers.image.title="kube-balance-exporter" \
 # bytecode, and a version older than the kube-proxy/iptables that wrote them decodes newer match
 # encodings lossily or not at all (rules printed wrong or as unsupported), which would corrupt our
 # view of the ladders. Trixie's 1.8.11 is at least as new as what current kube-proxy images ship.
+# nftables, conntrack: read-only `nft -j list table ip kube-proxy` (kube-proxy's nftables mode) and
+# `conntrack -L` (--conntrack.enabled, and new connections in nftables mode).
 # tini: PID 1 that forwards SIGTERM to node and reaps zombies (iptables-save children killed on
 # timeout); node itself is not written to be an init.
 # npm/corepack/yarn are removed: nothing runs them at runtime and they carry most of the base image's
 # scanner findings.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends iptables tini \
+ && apt-get install -y --no-install-recommends iptables nftables conntrack tini \
  && rm -rf /var/lib/apt/lists/* \
  && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
            /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \

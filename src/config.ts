@@ -1,4 +1,5 @@
 /** The exporter's validated configuration: built by cli/flags.ts from argv + KUBE_BALANCE_* env, read everywhere else. */
+import type { ConntrackConfig } from './conntrack/config.js';
 import type { IpFamily } from './iptables/types.js';
 
 export type BackendChoice = 'auto' | 'nft' | 'legacy';
@@ -10,6 +11,10 @@ export interface ExporterConfig {
     /** host:port; host may be empty (all interfaces) or a bracketed IPv6 address. */
     readonly listenAddress: string;
     readonly telemetryPath: string;
+    /** --web.config.file: exporter-toolkit web config (TLS, basic auth, headers); null/absent = plain HTTP, no auth. */
+    readonly configFile?: string | null;
+    /** --web.max-requests: concurrent requests beyond this get 503 (0 = no limit); absent = 40. */
+    readonly maxRequests?: number;
   };
   readonly sample: {
     readonly intervalSeconds: number;
@@ -46,6 +51,8 @@ export interface ExporterConfig {
    * in tests need not mention it. Absent means the CLI did not build this config.
    */
   readonly kube?: KubeConfig;
+  /** The conntrack view (issue 9); absent = off. */
+  readonly conntrack?: ConntrackConfig;
 }
 
 export interface KubeConfig {

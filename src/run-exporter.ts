@@ -10,10 +10,15 @@ import { createApp } from './server/app.js';
 import { ClusterWatcher } from './kube/cluster-watcher.js';
 import { DISABLED_ENRICHER, watcherEnricher, type ModelEnricher } from './kube/kube-enricher.js';
 import { chooseKubeConfig } from './kube/kube-config.js';
-import { formatListenAddress, listen, type ListenAddress } from './server/listen.js';
+import { formatListenAddress, listen, type ListenAddress, type ListenOptions } from './server/listen.js';
+import { loadWebConfig, type WebConfig } from './server/web-config.js';
+import { WebConfigReloader, type ReloadResult } from './server/web-config-reloader.js';
+import { WebSecurity } from './server/web-security.js';
 import { createFileSource } from './source/file-sample-source.js';
 import { createLiveSource } from './source/live-source.js';
+import { withProxyMode } from './source/proxy-mode.js';
 import { createCommandRunner, type CommandRunner } from './source/run-command.js';
+import { startConntrackView } from './conntrack/start.js';
 import type { SampleSource } from './source/sample-source.js';
 
 export interface RunExporterDeps {
@@ -29,32 +34,58 @@ export interface RunExporterDeps {
   readonly revision?: string;
   /** Extra metrics page options (tests: a fixed registry, nodejsVersion). */
   readonly metricsPage?: Partial<Pick<MetricsPageOptions, 'registry' | 'nodejsVersion' | 'families'>>;
+  /** HTTP timeouts and limits (tests shorten them; defaults in listen.ts). */
+  readonly http?: Omit<ListenOptions, 'tls' | 'logger'>;
+  /** How often to stat the web config and its certificates for changes (default 5 s). */
+  readonly webConfigCheckIntervalMs?: number;
+  /**
+   * Calls `handler` on every reload request; returns the unregister function. Default: SIGHUP, which
+   * is always handled (without --web.config.file it only logs) so it never kills the exporter.
+   */
+  readonly onReloadSignal?: (handler: () => void) => () => void;
 }
 
 export interface ExporterHandle {
   /** Where the server listens (port resolved when 0 was asked for). */
   readonly address: ListenAddress;
   readonly sampler: Sampler;
+  /** Re-reads --web.config.file now, as SIGHUP does. */
+  reloadWebConfig(): ReloadResult;
   /** Stops sampling (aborting an in-flight save), then closes the server. Idempotent. */
   close(): Promise<void>;
+}
+
+function processReloadSignal(handler: () => void): () => void {
+  const listener = (): void => handler();
+  process.on('SIGHUP', listener);
+  return () => process.removeListener('SIGHUP', listener);
 }
 
 export async function runExporter(config: ExporterConfig, deps: RunExporterDeps): Promise<ExporterHandle> {
   const { logger } = deps;
   const version = deps.version ?? packageVersion();
   deps.signal?.throwIfAborted();
+  const webConfigFile = config.web.configFile ?? null;
+  // Read before anything starts: an invalid web config is a start-up error naming the file and line.
+  const initialWebConfig: WebConfig | null = webConfigFile !== null ? loadWebConfig(webConfigFile) : null;
+  const security = new WebSecurity(initialWebConfig);
 
   const source: SampleSource =
     config.source.file !== null
       ? createFileSource({ path: config.source.file, maxBytes: config.sample.maxOutputBytes, ...(deps.stdin ? { stdin: deps.stdin } : {}) })
-      : createLiveSource({
-          backend: config.iptables.backend,
-          families: config.iptables.families,
-          timeoutMs: config.sample.timeoutSeconds * 1000,
-          maxOutputBytes: config.sample.maxOutputBytes,
-          run: deps.run ?? createCommandRunner(),
-          logger,
-        });
+      : // --proxy.mode: kube-proxy's iptables rules, or its nftables table plus conntrack (src/source/proxy-mode.ts).
+        withProxyMode(
+          config,
+          { run: deps.run ?? createCommandRunner(), logger },
+          createLiveSource({
+            backend: config.iptables.backend,
+            families: config.iptables.families,
+            timeoutMs: config.sample.timeoutSeconds * 1000,
+            maxOutputBytes: config.sample.maxOutputBytes,
+            run: deps.run ?? createCommandRunner(),
+            logger,
+          }),
+        );
 
   const kube = startKubeEnrichment(config, logger);
   const sampler = new Sampler({
@@ -75,7 +106,8 @@ export async function runExporter(config: ExporterConfig, deps: RunExporterDeps)
     revision: deps.revision ?? 'unknown',
     ...deps.metricsPage,
   });
-  const publish = (snapshot: typeof sampler.snapshot): void => page.update(snapshot);
+  const conntrack = startConntrackView(config, { run: deps.run ?? createCommandRunner(), logger, sampler, page, source });
+  const publish = (snapshot: typeof sampler.snapshot): void => page.update(conntrack.decorate(snapshot));
   // The page shows kube_balance_up 0 and friends from the start, not an empty body.
   try {
     publish(sampler.snapshot);
@@ -86,6 +118,8 @@ export async function runExporter(config: ExporterConfig, deps: RunExporterDeps)
 
   const app = createApp({
     page,
+    gate: security.gate(),
+    ...(config.web.maxRequests !== undefined ? { maxRequests: config.web.maxRequests } : {}),
     isReady: () => sampler.hasData,
     telemetryPath: config.web.telemetryPath,
     logger,
@@ -99,14 +133,49 @@ export async function runExporter(config: ExporterConfig, deps: RunExporterDeps)
       },
     },
   });
-  const server = await listen(app, config.web.listenAddress);
-  logger.info('listening', { address: formatListenAddress(server.address), telemetry_path: config.web.telemetryPath });
+  const server = await listen(app, config.web.listenAddress, { ...deps.http, tls: initialWebConfig?.tls ?? null, logger });
+  logger.info('listening', {
+    address: formatListenAddress(server.address),
+    telemetry_path: config.web.telemetryPath,
+    tls: server.tls,
+    basic_auth: (initialWebConfig?.users.size ?? 0) > 0,
+    ...(webConfigFile !== null ? { web_config_file: webConfigFile } : {}),
+  });
+
+  const reloader =
+    initialWebConfig !== null && webConfigFile !== null
+      ? new WebConfigReloader({
+          path: webConfigFile,
+          initial: initialWebConfig,
+          logger,
+          ...(deps.webConfigCheckIntervalMs !== undefined ? { checkIntervalMs: deps.webConfigCheckIntervalMs } : {}),
+          apply(next) {
+            if ((next.tls !== null) !== server.tls) {
+              throw new Error(`${webConfigFile}: ${server.tls ? 'disabling' : 'enabling'} TLS needs a restart (the listener cannot change protocol)`);
+            }
+            if (next.tls !== null) server.setTls(next.tls);
+            security.swap(next);
+          },
+        })
+      : null;
+  reloader?.start();
+  const reloadWebConfig = (): ReloadResult => {
+    if (reloader === null) {
+      logger.info('reload requested: no --web.config.file to reload');
+      return { ok: true, changed: false };
+    }
+    return reloader.reload('SIGHUP');
+  };
+  const unregisterReload = (deps.onReloadSignal ?? processReloadSignal)(() => void reloadWebConfig());
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       deps.signal?.removeEventListener('abort', onAbort);
+      reloader?.stop();
+      unregisterReload();
       await sampler.stop();
+      await conntrack.stop();
       await kube.stop();
       await server.close();
     })());
@@ -118,7 +187,7 @@ export async function runExporter(config: ExporterConfig, deps: RunExporterDeps)
   deps.signal?.addEventListener('abort', onAbort, { once: true });
 
   sampler.start();
-  return { address: server.address, sampler, close };
+  return { address: server.address, sampler, reloadWebConfig, close };
 }
 
 /** Starts the Service/EndpointSlice watch when credentials exist; otherwise says once why enrichment is off. */

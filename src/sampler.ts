@@ -200,7 +200,7 @@ export class Sampler {
       let stage: SampleStage | null = read.ok ? null : read.stage;
       if (read.ok) {
         try {
-          freshModels.set(read.ipFamily, this.buildModel(read.dump, read.ipFamily));
+          freshModels.set(read.ipFamily, read.model ?? this.buildModel(read.dump, read.ipFamily));
         } catch (modelError) {
           error = modelError instanceof Error ? modelError : new Error(String(modelError));
           stage = 'model';
@@ -221,6 +221,7 @@ export class Sampler {
         warnings: read.ok ? read.dump.warnings : [],
         outputBytes: read.outputBytes,
         durationSeconds: read.durationSeconds,
+        ...(read.proxyMode !== undefined ? { proxyMode: read.proxyMode } : {}),
       });
     }
 
@@ -295,7 +296,10 @@ export class Sampler {
   }
 
   private updateInterval(costSeconds: number): void {
-    const next = adaptiveIntervalSeconds(this.minIntervalSeconds, costSeconds, this.maxCpu);
+    // Never sample less often than twice per --sample.max-age: staleness is only re-evaluated when a
+    // sample runs, so a longer interval (a hung save's wall time counted as cost) would serve data past
+    // max-age as fresh. On such a node iptables-save may then exceed --sample.max-cpu; raise max-age.
+    const next = Math.min(adaptiveIntervalSeconds(this.minIntervalSeconds, costSeconds, this.maxCpu), Math.max(this.minIntervalSeconds, this.maxAgeSeconds / 2));
     if (next === this.intervalSeconds) return;
     this.logger.info('sample interval changed', {
       interval_seconds: next,

@@ -1,5 +1,6 @@
 /** One immutable snapshot of everything /metrics and `report` show; swapped in whole after each sample. */
 import type { AnalysisResult } from './analysis/types.js';
+import type { ProxyMode } from './conntrack/config.js';
 import type { ConntrackSnapshot } from './conntrack/types.js';
 import type { IpFamily, SkipReason, SkippedLine } from './iptables/types.js';
 import type { KubeSnapshot } from './kube/types.js';
@@ -16,6 +17,8 @@ export interface FamilySample {
   readonly warnings: readonly string[];
   readonly outputBytes: number;
   readonly durationSeconds: number;
+  /** The kube-proxy mode whose rules this family's sample read (`--proxy.mode`); absent = iptables. */
+  readonly proxyMode?: ProxyMode;
 }
 
 export interface Snapshot {

@@ -1,5 +1,5 @@
 /** The conntrack-view flags (--conntrack.*), registered in flags.ts's EXPORTER_FLAGS with one spread. */
-import type { ConntrackConfig } from '../conntrack/config.js';
+import type { ConntrackConfig, ProxyModeChoice } from '../conntrack/config.js';
 import type { FlagDef, FlagValue, FlagValues } from './parse-args.js';
 
 function positiveInteger(value: FlagValue): string | null {
@@ -22,7 +22,7 @@ export const CONNTRACK_FLAGS: readonly FlagDef[] = [
     type: 'duration',
     default: '10s',
     placeholder: 'DURATION',
-    help: 'Minimum time between conntrack scans (each runs after a sample); longer = cheaper, but nftables-mode new-connection counts miss more short flows.',
+    help: 'Minimum time between conntrack scans of the --conntrack.enabled view (each runs after a sample); longer = cheaper. In nftables mode conntrack is scanned at every sample instead.',
     validate: positive,
   },
   {
@@ -41,6 +41,14 @@ export const CONNTRACK_FLAGS: readonly FlagDef[] = [
     help: 'Stop a conntrack scan after this many entries (all flows, not only Service traffic); the scan is then marked truncated.',
     validate: positiveInteger,
   },
+  {
+    name: 'proxy.mode',
+    type: 'enum',
+    default: 'auto',
+    values: ['auto', 'iptables', 'nftables'],
+    placeholder: 'MODE',
+    help: 'kube-proxy mode to read: auto (iptables while its nat table has KUBE-SERVICES, else nftables when table ip/ip6 kube-proxy exists), iptables, or nftables (vmap from nft -j list, new connections sampled from conntrack at every sample).',
+  },
 ];
 
 /** The `conntrack` config these flags set. */
@@ -50,5 +58,6 @@ export function conntrackFlagsConfig(values: FlagValues): ConntrackConfig {
     intervalSeconds: values.number('conntrack.interval'),
     timeoutSeconds: values.number('conntrack.timeout'),
     maxEntries: values.number('conntrack.max-entries'),
+    proxyMode: (values.string('proxy.mode') ?? 'auto') as ProxyModeChoice,
   };
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../logger-types.js';
 import type { MetricsPage } from '../metrics/metrics-page.js';
 import type { Sampler } from '../sampler.js';
 import type { Snapshot } from '../snapshot.js';
+import { isProxyModeSource } from '../source/proxy-mode.js';
 import type { CommandRunner } from '../source/run-command.js';
 import { ConntrackCollector } from './collector.js';
 import { createConntrackLoop } from './conntrack-loop.js';
@@ -18,7 +19,14 @@ const OFF: ConntrackView = { decorate: (s) => s, stop: async () => {} };
 
 export function startConntrackView(
   config: ExporterConfig,
-  deps: { readonly run: CommandRunner; readonly logger: Logger; readonly sampler: Sampler; readonly page: MetricsPage },
+  deps: {
+    readonly run: CommandRunner;
+    readonly logger: Logger;
+    readonly sampler: Sampler;
+    readonly page: MetricsPage;
+    /** The sampler's source: in kube-proxy nftables mode it scans conntrack at every sample, and the view shows that scan instead of running its own. */
+    readonly source?: unknown;
+  },
 ): ConntrackView {
   const ct = config.conntrack;
   if (ct === undefined || !ct.enabled) return OFF;
@@ -44,10 +52,14 @@ export function startConntrackView(
       }
     },
   });
-  const unsubscribe = deps.sampler.subscribe((snapshot) => loop.onSnapshot(snapshot));
+  const shared = isProxyModeSource(deps.source) ? deps.source : null;
+  const sharing = (): boolean => shared?.proxyMode === 'nftables';
+  const unsubscribe = deps.sampler.subscribe((snapshot) => {
+    if (!sharing()) loop.onSnapshot(snapshot);
+  });
   deps.logger.info('conntrack view enabled', { interval_seconds: ct.intervalSeconds, timeout_seconds: ct.timeoutSeconds, max_entries: ct.maxEntries });
   return {
-    decorate: (snapshot) => loop.decorate(snapshot),
+    decorate: (snapshot) => (sharing() ? Object.freeze({ ...snapshot, conntrack: shared?.latestScan ?? null }) : loop.decorate(snapshot)),
     async stop() {
       unsubscribe();
       await loop.stop();

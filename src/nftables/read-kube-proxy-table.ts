@@ -2,7 +2,8 @@
 import type { IpFamily } from '../iptables/types.js';
 import type { ServiceModel } from '../model/types.js';
 import type { CommandRunner } from '../source/run-command.js';
-import { isSaveError } from '../source/save-error.js';
+import { formatCommand } from '../source/save-command.js';
+import { isSaveError, SaveError } from '../source/save-error.js';
 import { kubeProxyTableCommand } from './commands.js';
 import { parseKubeProxyTable } from './parse-kube-proxy-table.js';
 
@@ -19,9 +20,24 @@ export interface ReadKubeProxyTableOptions {
  * nftables mode for this family). Other failures throw the runner's SaveError.
  */
 export async function readKubeProxyTable(options: ReadKubeProxyTableOptions): Promise<ServiceModel | null> {
+  return (await readKubeProxyTableWithStats(options))?.model ?? null;
+}
+
+/** What one listing read and cost. */
+export interface KubeProxyTableRead {
+  readonly model: ServiceModel;
+  readonly outputBytes: number;
+  readonly durationSeconds: number;
+  /** The child's CPU seconds; null when unknown. */
+  readonly cpuSeconds: number | null;
+}
+
+/** `readKubeProxyTable` with the listing's size and cost (the sampler's adaptive interval uses them). */
+export async function readKubeProxyTableWithStats(options: ReadKubeProxyTableOptions): Promise<KubeProxyTableRead | null> {
   const chunks: string[] = [];
+  let result;
   try {
-    await options.run({
+    result = await options.run({
       command: kubeProxyTableCommand(options.family),
       timeoutMs: options.timeoutMs,
       maxOutputBytes: options.maxOutputBytes,
@@ -33,5 +49,20 @@ export async function readKubeProxyTable(options: ReadKubeProxyTableOptions): Pr
     if (isSaveError(error, 'EXIT') && /No such file or directory/i.test(error.context.stderrTail ?? '')) return null;
     throw error;
   }
-  return parseKubeProxyTable(JSON.parse(chunks.join('')) as unknown, options.family);
+  let json: unknown;
+  try {
+    json = JSON.parse(chunks.join('')) as unknown;
+  } catch (error) {
+    throw new SaveError('PARSE', `output is not JSON: ${String(error)}`, {
+      command: formatCommand(kubeProxyTableCommand(options.family)),
+      outputBytes: result.outputBytes,
+      durationSeconds: result.durationSeconds,
+    });
+  }
+  return {
+    model: parseKubeProxyTable(json, options.family),
+    outputBytes: result.outputBytes,
+    durationSeconds: result.durationSeconds,
+    cpuSeconds: result.cpuSeconds,
+  };
 }

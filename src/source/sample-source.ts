@@ -1,5 +1,7 @@
 /** The contract between a source (live node or saved dump) and the sampler: one read per family per sample. */
+import type { ProxyMode } from '../conntrack/config.js';
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
+import type { ServiceModel } from '../model/types.js';
 import type { SampleStage } from '../snapshot.js';
 
 interface FamilyReadBase {
@@ -9,6 +11,8 @@ interface FamilyReadBase {
   readonly command: string;
   readonly outputBytes: number;
   readonly durationSeconds: number;
+  /** The kube-proxy mode whose rules were read; absent = iptables. */
+  readonly proxyMode?: ProxyMode;
 }
 
 export interface FamilyReadOk extends FamilyReadBase {
@@ -18,6 +22,8 @@ export interface FamilyReadOk extends FamilyReadBase {
   readonly costSeconds: number;
   /** stderr of a successful save (warnings), '' when quiet. */
   readonly stderrTail: string;
+  /** A model the source built itself (kube-proxy nftables mode): used instead of building one from `dump`. */
+  readonly model?: ServiceModel;
 }
 
 export interface FamilyReadFailed extends FamilyReadBase {

@@ -57,14 +57,15 @@ describe('the flag table', () => {
 describe('defaults', () => {
   test('no flags and no env give the documented defaults', () => {
     expect(run([])).toEqual({
-      web: { listenAddress: ':10090', telemetryPath: '/metrics' },
-      sample: { intervalSeconds: 10, timeoutSeconds: 30, maxOutputBytes: 512 * 1024 * 1024, maxAgeSeconds: 120, maxCpu: 0.1 },
+      web: { listenAddress: ':10090', telemetryPath: '/metrics', configFile: null, maxRequests: 40 },
+      sample: { intervalSeconds: 10, timeoutSeconds: 30, maxOutputBytes: 256 * 1024 * 1024, maxAgeSeconds: 120, maxCpu: 0.1 },
       windowSeconds: 300,
       iptables: { backend: 'auto', families: 'auto' },
       source: { file: null },
       metrics: { includeNamespaces: null, excludeNamespaces: null, includeServices: null, excludeServices: null },
       log: { level: 'info', format: 'logfmt' },
       kube: { enabled: true, kubeconfig: null, nodeName: null },
+      conntrack: { enabled: false, intervalSeconds: 10, timeoutSeconds: 10, maxEntries: 1_000_000, proxyMode: 'auto' },
     } satisfies ExporterConfig);
   });
 });

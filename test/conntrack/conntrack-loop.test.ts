@@ -51,9 +51,10 @@ describe('createConntrackLoop', () => {
 describe('--conntrack.* flags', () => {
   it('are off by default and parse into config.conntrack', () => {
     const off = parseExporterFlags([], {});
-    expect(off.kind === 'run' && off.config.conntrack).toEqual({ enabled: false, intervalSeconds: 10, timeoutSeconds: 10, maxEntries: 1_000_000 });
-    const on = parseExporterFlags(['--conntrack.enabled', '--conntrack.interval=30s', '--conntrack.max-entries=500000'], { KUBE_BALANCE_CONNTRACK_TIMEOUT: '5s' });
-    expect(on.kind === 'run' && on.config.conntrack).toEqual({ enabled: true, intervalSeconds: 30, timeoutSeconds: 5, maxEntries: 500_000 });
+    expect(off.kind === 'run' && off.config.conntrack).toEqual({ enabled: false, intervalSeconds: 10, timeoutSeconds: 10, maxEntries: 1_000_000, proxyMode: 'auto' });
+    const on = parseExporterFlags(['--conntrack.enabled', '--conntrack.interval=30s', '--conntrack.max-entries=500000'], { KUBE_BALANCE_CONNTRACK_TIMEOUT: '5s', KUBE_BALANCE_PROXY_MODE: 'nftables' });
+    expect(on.kind === 'run' && on.config.conntrack).toEqual({ enabled: true, intervalSeconds: 30, timeoutSeconds: 5, maxEntries: 500_000, proxyMode: 'nftables' });
+    expect(() => parseExporterFlags(['--proxy.mode=ipvs'], {})).toThrow(/proxy.mode/);
     expect(() => parseExporterFlags(['--conntrack.max-entries=0'], {})).toThrow(/conntrack.max-entries/);
   });
 });

@@ -16,7 +16,7 @@ export function richSnapshot(): Snapshot {
     sampleDurationSeconds: 0.42,
     sampleIntervalSeconds: 15,
     families: [
-      familySample('ipv4', { backend: 'nft', outputBytes: 123_456, durationSeconds: 0.3 }),
+      familySample('ipv4', { backend: 'nft', outputBytes: 123_456, durationSeconds: 0.3, proxyMode: 'iptables' }),
       familySample('ipv6', { backend: 'nft', ok: false, error: 'exit 1', outputBytes: 0, durationSeconds: 0.12 }),
     ],
     errorsTotal: { save: 2, parse: 0, model: 0, analysis: 0, render: 0 },

@@ -6,35 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConntrackCollector } from '../../src/conntrack/collector.js';
 import { runInNamespace } from '../../src/lab/command.js';
 import { startLab, type Lab } from '../../src/lab/lab.js';
-import type { Scenario } from '../../src/lab/scenario.js';
 import { driveTraffic } from '../../src/lab/traffic.js';
 import type { Ladder } from '../../src/model/types.js';
 import { withConntrackConnections } from '../../src/nftables/new-connections.js';
 import { readKubeProxyTable } from '../../src/nftables/read-kube-proxy-table.js';
 import { nodeAccounting, nodeNamespaceRunner } from '../conntrack/support/lab-conntrack.js';
 import { labAvailable } from '../support/lab-env.js';
-import { renderKubeProxyNftables, type NftServiceSpec } from './support/render-nft.js';
+import { allowedMisses, EP, NFT_SCENARIO, NFT_SERVICES } from './support/nft-lab-scenario.js';
+import { renderKubeProxyNftables } from './support/render-nft.js';
 
-const PODS = { 'web-1': '10.244.1.31', 'web-2': '10.244.1.32', 'web-3': '10.244.2.33' } as const;
-const EP = (pod: keyof typeof PODS): string => `${PODS[pod]}:8080`;
 const N = 300;
-
-/** The lab starts one identity server per pod on every target port of its scenario. */
-const SCENARIO: Scenario = {
-  name: 'nftables-mode',
-  podCIDR: { ipv4: '10.244.0.0/16', ipv6: 'fd00:10:244::/64' },
-  pods: Object.entries(PODS).map(([name, ipv4]) => ({ name, ipv4, local: true })),
-  services: [
-    { namespace: 'shop', name: 'even', ipFamily: 'ipv4', clusterIP: '10.96.30.1', ports: [{ name: 'http', protocol: 'tcp', port: 80, targetPort: 8080 }], endpoints: ['web-1', 'web-2', 'web-3'] },
-    { namespace: 'shop', name: 'skewed', ipFamily: 'ipv4', clusterIP: '10.96.30.2', ports: [{ name: 'http', protocol: 'tcp', port: 80, targetPort: 8080 }], endpoints: ['web-1', 'web-2'] },
-  ],
-};
-
-const NFT_SERVICES: NftServiceSpec[] = [
-  { namespace: 'shop', name: 'even', port: 'http', protocol: 'tcp', clusterIP: '10.96.30.1', servicePort: 80, nodePort: 30090, endpoints: [EP('web-1'), EP('web-2'), EP('web-3')] },
-  // A deliberately skewed vmap: web-1 sits in two of the three slots (2/3 instead of 1/2).
-  { namespace: 'shop', name: 'skewed', port: 'http', protocol: 'tcp', clusterIP: '10.96.30.2', servicePort: 80, endpoints: [EP('web-1'), EP('web-2')], slots: [0, 1, 0] },
-];
+const SCENARIO = NFT_SCENARIO;
 
 describe.skipIf(!labAvailable)('kube-proxy nftables mode (lab)', () => {
   let lab: Lab;
@@ -94,7 +76,7 @@ describe.skipIf(!labAvailable)('kube-proxy nftables mode (lab)', () => {
         expect(c, `${service} ${endpoint}`).toBeLessThanOrEqual(n);
         missed += n - c;
       }
-      expect(missed, service).toBeLessThanOrEqual(Math.ceil(0.03 * N) + 3);
+      expect(missed, service).toBeLessThanOrEqual(allowedMisses(N));
     }
 
     // The imbalance shows in the counted split: web-1 gets about 2/3 of the skewed service's connections.

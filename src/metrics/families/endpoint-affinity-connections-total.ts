@@ -8,6 +8,10 @@ export const endpointAffinityConnectionsTotal = endpointFamily({
     'Subset of kube_balance_endpoint_connections_total routed by ClientIP session-affinity rules ' +
     '(-m recent --rcheck) on this node: new connections (first packets of conntrack flows) that followed an ' +
     'earlier choice instead of a random one. Only for ladders with session affinity; reset-corrected.',
-  // Without affinity rules the subset is identically zero: emitting it would only add series.
-  value: (e, ladder) => (ladder.stats.ladder.sessionAffinity === null ? null : e.stats.affinityConnectionsTotal),
+  // Without affinity rules the subset is identically zero: emitting it would only add series. In
+  // kube-proxy nftables mode it is unknown (the model says null): absent rather than a false 0.
+  value: (e, ladder) => {
+    const { sessionAffinity, endpoints } = ladder.stats.ladder;
+    return sessionAffinity === null || endpoints[0]?.affinityConnections === null ? null : e.stats.affinityConnectionsTotal;
+  },
 });

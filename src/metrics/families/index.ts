@@ -23,6 +23,7 @@ import { endpointProgrammedRatio } from './endpoint-programmed-ratio.js';
 import { endpointsWithheld } from './endpoints-withheld.js';
 import { laddersWithheld } from './ladders-withheld.js';
 import { lastSampleTimestampSeconds } from './last-sample-timestamp-seconds.js';
+import { proxyModeInfo } from './proxy-mode-info.js';
 import { resetsTotal } from './resets-total.js';
 import { rulesSkippedTotal } from './rules-skipped-total.js';
 import { sampleDurationSeconds } from './sample-duration-seconds.js';
@@ -70,6 +71,7 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
   saveDurationSeconds,
   saveSuccess,
   buildInfo,
+  proxyModeInfo,
   windowSeconds,
   laddersWithheld,
   endpointsWithheld,
