@@ -1,0 +1,57 @@
+/** Runs exporter-child.ts in its own process and summarises its RSS over consecutive samples. */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { ChildDoneLine, ChildSampleLine } from './exporter-child.js';
+import { spread, type Spread } from './stats.js';
+
+export interface MemoryResult {
+  readonly samples: number;
+  readonly maxRssBytes: number;
+  /** RSS after each sample. */
+  readonly rss: readonly number[];
+  /** Median RSS of the last 10 samples minus that of samples 31–40 (NaN with fewer than 50 samples). */
+  readonly growthBytes: number;
+  readonly flat: boolean;
+  readonly sampleMs: Spread;
+  readonly maxLoopBlockMs: number;
+  readonly pageBytes: number;
+}
+
+/** Growth under this is noise (GC timing), not a leak. */
+const FLAT_TOLERANCE_BYTES = 16 * 2 ** 20;
+/** exporter-child samples every 10 s of its clock with the default 300 s window. */
+const WINDOW_SAMPLES = 30;
+
+export async function measureMemory(dumpPath: string, samples: number): Promise<MemoryResult> {
+  const script = fileURLToPath(new URL('./exporter-child.js', import.meta.url));
+  const child = spawn(process.execPath, ['--expose-gc', script, dumpPath, String(samples)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: ChildSampleLine[] = [];
+  let done: ChildDoneLine | null = null;
+  for await (const text of createInterface({ input: child.stdout })) {
+    const line = JSON.parse(text) as ChildSampleLine | ChildDoneLine;
+    if (line.kind === 'sample') {
+      lines.push(line);
+      if (line.index % 10 === 9) process.stderr.write(`    memory: sample ${line.index + 1}/${samples}, rss ${(line.rssBytes / 2 ** 20).toFixed(0)} MiB\n`);
+    } else done = line;
+  }
+  const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.on('close', resolve)));
+  if (code !== 0 || done === null) throw new Error(`exporter-child exited with ${code}`);
+  const rss = lines.map((l) => l.rssBytes);
+  // The analysis window (300 s at one sample per 10 s) fills over the first 30 samples: growth until
+  // then is the window, not a leak. Flat means: the last 10 samples' median RSS is within tolerance of
+  // that of samples 31–40.
+  const settled = spread(rss.slice(WINDOW_SAMPLES, WINDOW_SAMPLES + 10)).median;
+  const late = spread(rss.slice(-10)).median;
+  const growthBytes = rss.length >= WINDOW_SAMPLES + 20 ? late - settled : Number.NaN;
+  return {
+    samples: lines.length,
+    maxRssBytes: done.maxRssBytes,
+    rss,
+    growthBytes,
+    flat: growthBytes < FLAT_TOLERANCE_BYTES,
+    sampleMs: spread(lines.map((l) => l.parseMs + l.modelMs + l.analysisMs + l.renderMs)),
+    maxLoopBlockMs: done.maxLoopBlockMs,
+    pageBytes: lines.at(-1)?.pageBytes ?? 0,
+  };
+}
