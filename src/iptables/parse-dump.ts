@@ -7,6 +7,11 @@ import type { Chain, Counters, ParsedDump, Rule, SkippedLine, SkipReason, Table 
 const EXCERPT_LENGTH = 120;
 /** Skipped lines are counted always but listed only up to this many, so a garbage input cannot exhaust memory. */
 export const MAX_LISTED_SKIPPED = 10_000;
+/**
+ * No iptables rule comes near this; a longer "line" (NULs, one endless line from a broken
+ * iptables-save) is skipped as it streams instead of being held whole.
+ */
+export const MAX_LINE_BYTES = 1 << 20;
 /** Warnings beyond this many are summarised: they describe structure, a handful is enough. */
 const MAX_WARNINGS = 100;
 /** The table kube-proxy's rules live in; headerless excerpts (`iptables -t nat -S`, grep output) are read as it. */
@@ -55,7 +60,11 @@ export class DumpParser {
   private explicitTableOpen = false;
   private hasCounters = false;
   private lineNumber = 0;
-  private pending: Buffer | null = null;
+  /** Pieces of a line that spans chunks; joined once, when its newline arrives. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Excerpt of the current line once it exceeded MAX_LINE_BYTES: the rest is dropped until its newline. */
+  private oversizedLine: string | null = null;
   private ended = false;
   private lastComment = '';
   private readonly interner: RuleInterner = {
@@ -80,30 +89,56 @@ export class DumpParser {
   /** Feed the next chunk; Buffers from a child's stdout are scanned without decoding whole chunks. */
   push(chunk: string | Uint8Array): void {
     if (this.ended) throw new Error('DumpParser.push after end()');
-    let bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.pending !== null) {
-      bytes = Buffer.concat([this.pending, bytes]);
-      this.pending = null;
-    }
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let start = 0;
-    for (;;) {
-      const nl = bytes.indexOf(10, start);
-      if (nl < 0) break;
+    let nl = bytes.indexOf(10);
+    if (this.pendingBytes > 0 || this.oversizedLine !== null) {
+      if (nl < 0) {
+        this.holdPartialLine(bytes, 0);
+        return;
+      }
+      this.finishPendingLine(bytes.subarray(0, nl));
+      start = nl + 1;
+      nl = bytes.indexOf(10, start);
+    }
+    while (nl >= 0) {
       this.parseLine(bytes, start, nl);
       start = nl + 1;
+      nl = bytes.indexOf(10, start);
     }
-    // Copy the partial line so the chunk itself can be freed.
-    if (start < bytes.length) this.pending = Buffer.from(bytes.subarray(start));
+    if (start < bytes.length) this.holdPartialLine(bytes, start);
+  }
+
+  /** Keeps the tail of a chunk (a copy, so the chunk can be freed) without re-copying earlier pieces. */
+  private holdPartialLine(bytes: Buffer, start: number): void {
+    if (this.oversizedLine !== null) return;
+    const piece = Buffer.from(bytes.subarray(start));
+    this.pending.push(piece);
+    this.pendingBytes += piece.length;
+    if (this.pendingBytes > MAX_LINE_BYTES) {
+      this.oversizedLine = Buffer.concat(this.pending).toString('utf8', 0, EXCERPT_LENGTH * 4);
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
+  }
+
+  private finishPendingLine(lastPiece: Buffer): void {
+    if (this.oversizedLine !== null) {
+      this.lineNumber++;
+      this.skip('not-iptables', this.oversizedLine);
+      this.oversizedLine = null;
+      return;
+    }
+    const line = Buffer.concat([...this.pending, lastPiece]);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.parseLine(line, 0, line.length);
   }
 
   end(): ParsedDump {
     if (!this.ended) {
       this.ended = true;
-      if (this.pending !== null) {
-        const last = this.pending;
-        this.pending = null;
-        this.parseLine(last, 0, last.length);
-      }
+      if (this.pendingBytes > 0 || this.oversizedLine !== null) this.finishPendingLine(Buffer.alloc(0));
       // A pushed-to array keeps room for 16 elements: a KUBE-SEP chain's 2 rules would carry 14 empty
       // slots (~110 bytes) each. An exact-size copy saves ~20 MB on a 200k-endpoint dump.
       for (const table of this.tables.values()) {

@@ -113,6 +113,17 @@ describe('parseDump', () => {
     expect(dump.lineCount).toBe(23);
   });
 
+  it('skips a line longer than MAX_LINE_BYTES as it streams, then reads on', () => {
+    const parser = new DumpParser();
+    const junk = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 40; i++) parser.push(junk); // 2.5 MiB without a newline
+    parser.push('\n*nat\n:KUBE-SVC-X - [0:0]\n[1:60] -A KUBE-SVC-X -j KUBE-SEP-A\nCOMMIT\n');
+    const dump = parser.end();
+    expect(dump.skipped).toEqual([{ line: 1, reason: 'not-iptables', excerpt: 'x'.repeat(120) }]);
+    expect(rulesOf(dump, 'KUBE-SVC-X').map((r) => r.line)).toEqual([4]);
+    expect(dump.lineCount).toBe(5);
+  });
+
   it('bounds the listed skipped lines on garbage input', () => {
     const dump = parseDump('garbage\n'.repeat(20_000));
     expect(dump.skipped).toHaveLength(10_000);
