@@ -41,6 +41,8 @@ export interface ExporterConfig {
     /** Matched against `namespace/service`. */
     readonly includeServices: RegExp | null;
     readonly excludeServices: RegExp | null;
+    /** Series budget: endpoints with per-endpoint series at most (0 = no limit); absent = no limit. */
+    readonly maxEndpoints?: number;
   };
   readonly log: {
     readonly level: LogLevel;

@@ -163,6 +163,17 @@ export const EXPORTER_FLAGS: readonly FlagDef[] = [
     help: 'Do not export per-endpoint series for services whose namespace/service matches this regex (anchored).',
   },
   {
+    name: 'metrics.max-endpoints',
+    type: 'number',
+    default: '100000',
+    placeholder: 'N',
+    // About 4 series per endpoint: the default bounds a node's page near 400k per-endpoint series.
+    help:
+      'Series budget: at most this many endpoints get per-endpoint series; beyond it the least active ladders lose ' +
+      'their endpoint detail first (service-level series stay). 0 = no limit.',
+    validate: (value) => (typeof value === 'number' && Number.isInteger(value) && value >= 0 ? null : 'must be a whole number (0 = no limit)'),
+  },
+  {
     name: 'log.level',
     type: 'enum',
     default: 'info',
@@ -278,6 +289,7 @@ function toConfig(values: FlagValues): ExporterConfig {
       excludeNamespaces: values.regex('metrics.exclude-namespaces'),
       includeServices: values.regex('metrics.include-services'),
       excludeServices: values.regex('metrics.exclude-services'),
+      maxEndpoints: values.number('metrics.max-endpoints'),
     },
     log: {
       level: (values.string('log.level') ?? 'info') as LogLevel,

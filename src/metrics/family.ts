@@ -41,6 +41,8 @@ export interface WithheldCounts {
   readonly endpointsFiltered: number;
   /** Endpoints whose `endpoint` label repeats an earlier endpoint's in the same ladder (unknown addresses). */
   readonly endpointsDuplicate: number;
+  /** Endpoints of the least active ladders, dropped to keep within --metrics.max-endpoints. */
+  readonly endpointsBudget: number;
 }
 
 export interface BuildInfo {

@@ -15,14 +15,14 @@ export interface LadderViews {
  * self families still report why). Ladders are sorted by label values so output order does not depend
  * on dump order; endpoints keep rule order, which is how the programmed ratios read.
  */
-export function buildLadderViews(snapshot: Snapshot, filter: EndpointFilter): LadderViews {
+export function buildLadderViews(snapshot: Snapshot, filter: EndpointFilter, maxEndpoints = 0): LadderViews {
   const analysis = snapshot.analysis;
   if (analysis === null || snapshot.stale) {
     const laddersStale = snapshot.stale ? (analysis?.ladders.length ?? 0) : 0;
     return {
       ladders: [],
       allLadders: [],
-      withheld: { laddersStale, laddersDuplicate: 0, endpointsFiltered: 0, endpointsDuplicate: 0 },
+      withheld: { laddersStale, laddersDuplicate: 0, endpointsFiltered: 0, endpointsDuplicate: 0, endpointsBudget: 0 },
     };
   }
 
@@ -63,7 +63,40 @@ export function buildLadderViews(snapshot: Snapshot, filter: EndpointFilter): La
     ladders.push(view);
     allLadders.push(view);
   }
-  return { ladders, allLadders, withheld: { laddersStale: 0, laddersDuplicate, endpointsFiltered, endpointsDuplicate } };
+  const endpointsBudget = maxEndpoints > 0 ? applyBudget(ladders, allLadders, maxEndpoints) : 0;
+  return { ladders, allLadders, withheld: { laddersStale: 0, laddersDuplicate, endpointsFiltered, endpointsDuplicate, endpointsBudget } };
+}
+
+/**
+ * Keeps per-endpoint detail for the most active ladders (new connections in the window, then since
+ * start) until `maxEndpoints` endpoints are used; the others keep only their service-level series.
+ * A ladder is kept or dropped whole: half a ladder's endpoints would make its shares unreadable.
+ * Rewrites the views in place (same order); returns how many endpoints were withheld.
+ */
+function applyBudget(ladders: LadderView[], allLadders: LadderView[], maxEndpoints: number): number {
+  let total = 0;
+  for (const l of ladders) total += l.endpoints.length;
+  if (total <= maxEndpoints) return 0;
+  const ranked = ladders
+    .filter((l) => l.endpoints.length > 0)
+    .sort((a, b) => (b.stats.window.connections ?? 0) - (a.stats.window.connections ?? 0) || b.stats.connectionsTotal - a.stats.connectionsTotal);
+  const dropped = new Set<LadderView>();
+  let used = 0;
+  for (const l of ranked) {
+    if (used + l.endpoints.length <= maxEndpoints) used += l.endpoints.length;
+    else dropped.add(l);
+  }
+  let withheld = 0;
+  const trim = (views: LadderView[]): void => {
+    for (let i = 0; i < views.length; i++) {
+      const view = views[i] as LadderView;
+      if (dropped.has(view)) views[i] = { ...view, endpoints: [] };
+    }
+  };
+  for (const l of dropped) withheld += l.endpoints.length;
+  trim(ladders);
+  trim(allLadders);
+  return withheld;
 }
 
 function ladderLabels(stats: LadderStats): readonly string[] {

@@ -35,6 +35,8 @@ export interface MetricsPageOptions extends EndpointFilterOptions {
    * format (an OpenMetrics registry would not type-check); it must not hold kube_balance_* metrics.
    */
   readonly registry?: Registry;
+  /** Series budget (--metrics.max-endpoints): endpoints with per-endpoint series at most; 0 or absent = no limit. */
+  readonly maxEndpoints?: number;
   /** Default METRIC_FAMILIES; tests inject families to exercise error handling. */
   readonly families?: readonly MetricFamily[];
 }
@@ -81,7 +83,7 @@ export function createMetricsPage(options: MetricsPageOptions): MetricsPage {
     contentType: Registry.PROMETHEUS_CONTENT_TYPE,
 
     update(snapshot) {
-      const views = buildLadderViews(snapshot, filter);
+      const views = buildLadderViews(snapshot, filter, options.maxEndpoints ?? 0);
       const context: CollectContext = { ...views, windowSeconds: options.windowSeconds, build };
       const labels = new LabelTextCache();
       const out: string[] = [];

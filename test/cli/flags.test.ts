@@ -62,7 +62,7 @@ describe('defaults', () => {
       windowSeconds: 300,
       iptables: { backend: 'auto', families: 'auto' },
       source: { file: null },
-      metrics: { includeNamespaces: null, excludeNamespaces: null, includeServices: null, excludeServices: null },
+      metrics: { includeNamespaces: null, excludeNamespaces: null, includeServices: null, excludeServices: null, maxEndpoints: 100000 },
       log: { level: 'info', format: 'logfmt' },
       kube: { enabled: true, kubeconfig: null, nodeName: null },
       conntrack: { enabled: false, intervalSeconds: 10, timeoutSeconds: 10, maxEntries: 1_000_000, proxyMode: 'auto' },
