@@ -200,6 +200,8 @@ export class Sampler {
       let stage: SampleStage | null = read.ok ? null : read.stage;
       if (read.ok) {
         try {
+          // Let scrapes in between the stages of a large sample (each stage is synchronous).
+          await yieldToEventLoop();
           freshModels.set(read.ipFamily, read.model ?? this.buildModel(read.dump, read.ipFamily));
         } catch (modelError) {
           error = modelError instanceof Error ? modelError : new Error(String(modelError));
@@ -245,6 +247,7 @@ export class Sampler {
         }
       }
       try {
+        await yieldToEventLoop();
         const step = this.analyze(this.analysisState, models, nowSeconds, this.analysisOptions);
         this.analysisState = step.state;
         this.lastAnalysis = step.result;
@@ -280,6 +283,7 @@ export class Sampler {
       this.logger.warn('data is stale: ladder series withheld until a sample succeeds', { max_age_seconds: this.maxAgeSeconds });
     }
     this.current = snapshot;
+    await yieldToEventLoop();
     this.publish(snapshot);
     return snapshot;
   }
@@ -331,4 +335,9 @@ export class Sampler {
       state.warnings = warnings;
     }
   }
+}
+
+/** One turn of the event loop (setImmediate): pending HTTP requests are served before the next stage. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
