@@ -9,9 +9,11 @@ const z = `namespace_service_port:kube_balance_chi_square_z:increase10m{${C}}`;
 const ratio = `namespace_service_port_endpoint:kube_balance_observed_over_expected:ratio_increase10m{${C}}`;
 const significant = `(${z} > 4)`;
 const mostSkewed = `topk(20, namespace_service_port:kube_balance_skew_ratio:increase10m{${C}} and on (${SP}) ${significant})`;
+// As the KubeBalanceEndpointStarved alert: ClientIP-affinity services idle endpoints by design.
 const starved =
-  `namespace_service_port_endpoint:kube_balance_expected_connections:increase10m{${C}} >= 20\n` +
-  `and on (${SP}, endpoint)\n(namespace_service_port_endpoint:kube_balance_connections:increase10m{${C}} == 0)`;
+  `(namespace_service_port_endpoint:kube_balance_expected_connections:increase10m{${C}} >= 20\n` +
+  `and on (${SP}, endpoint)\n(namespace_service_port_endpoint:kube_balance_connections:increase10m{${C}} == 0))\n` +
+  `unless on (cluster, namespace, service) kube_balance_service_info{${C}, session_affinity="ClientIP"}`;
 
 const serviceLink = {
   title: 'Service load balance',
