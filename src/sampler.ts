@@ -3,7 +3,7 @@ import { DEFAULT_ANALYSIS_OPTIONS, analyze as realAnalyze } from './analysis/ana
 import type { AnalysisOptions, AnalysisResult, AnalysisState } from './analysis/types.js';
 import type { IpFamily, ParsedDump, SkipReason } from './iptables/types.js';
 import { silentLogger, type Logger } from './logger-types.js';
-import { buildServiceModel } from './model/build-service-model.js';
+import { buildServiceModel, type BuildServiceModelOptions } from './model/build-service-model.js';
 import type { ModelEnricher } from './kube/kube-enricher.js';
 import type { KubeSnapshot } from './kube/types.js';
 import type { ServiceModel } from './model/types.js';
@@ -34,7 +34,8 @@ export interface SamplerOptions {
   readonly analysisOptions?: AnalysisOptions;
   readonly clock?: Clock;
   readonly logger?: Logger;
-  readonly buildModel?: (dump: ParsedDump, ipFamily: IpFamily) => ServiceModel;
+  /** Default buildServiceModel; gets `endpointChains` when the source folded the KUBE-SEP chains while parsing. */
+  readonly buildModel?: (dump: ParsedDump, ipFamily: IpFamily, options?: BuildServiceModelOptions) => ServiceModel;
   readonly analyze?: AnalyzeFn;
   /** Kubernetes API enrichment (names for comment-less ladders, endpoint info, drift); none by default. */
   readonly enricher?: ModelEnricher;
@@ -60,7 +61,7 @@ export class Sampler {
   private readonly analysisOptions: AnalysisOptions;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly buildModel: (dump: ParsedDump, ipFamily: IpFamily) => ServiceModel;
+  private readonly buildModel: (dump: ParsedDump, ipFamily: IpFamily, options?: BuildServiceModelOptions) => ServiceModel;
   private readonly analyze: AnalyzeFn;
   private readonly enricher: ModelEnricher | null;
   private lastKube: KubeSnapshot | null = null;
@@ -202,7 +203,13 @@ export class Sampler {
         try {
           // Let scrapes in between the stages of a large sample (each stage is synchronous).
           await yieldToEventLoop();
-          freshModels.set(read.ipFamily, read.model ?? this.buildModel(read.dump, read.ipFamily));
+          freshModels.set(
+            read.ipFamily,
+            read.model ??
+              (read.endpointChains === undefined
+                ? this.buildModel(read.dump, read.ipFamily)
+                : this.buildModel(read.dump, read.ipFamily, { endpointChains: read.endpointChains })),
+          );
         } catch (modelError) {
           error = modelError instanceof Error ? modelError : new Error(String(modelError));
           stage = 'model';

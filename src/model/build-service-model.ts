@@ -28,12 +28,21 @@ export function compareLadders(a: Ladder, b: Ladder): number {
   return compareText(a.policy, b.policy) || compareText(a.chain, b.chain);
 }
 
+export interface BuildServiceModelOptions {
+  /**
+   * KUBE-SEP chains already read while parsing (createEndpointChainCollector), for a dump parsed
+   * without their rules. A chain not in the map is read from the dump.
+   */
+  readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
+}
+
 /**
  * Builds the service model of one family's dump. Pure; reads only table `nat` (headerless excerpts
  * are put there by the parser). One pass over the chains, then one read of each ladder chain and
  * of each KUBE-SEP chain a ladder rule jumps to. No step is worse than linear in the rules.
  */
-export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily): ServiceModel {
+export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily, options: BuildServiceModelOptions = {}): ServiceModel {
+  const endpointChains = options.endpointChains;
   const warnings: string[] = [...dump.warnings];
   let suppressedWarnings = 0;
   const warn = (message: string): void => {
@@ -80,7 +89,7 @@ export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily): Service
     noteName(g, NameSource.Other, read.otherComment);
     for (const rule of read.rules) {
       noteName(g, NameSource.LadderRule, rule.comment);
-      const info = readEndpointChain(nat.chains.get(rule.chain));
+      const info = endpointChains?.get(rule.chain) ?? readEndpointChain(nat.chains.get(rule.chain));
       infos.push(info);
       noteName(g, NameSource.EndpointChain, info.comment);
       noteProtocol(g, info.protocol);

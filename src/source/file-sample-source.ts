@@ -9,8 +9,9 @@ export function createFileSource(options: Omit<ReadDumpFileOptions, 'signal'>): 
 
   async function read(signal: AbortSignal): Promise<readonly FamilyRead[]> {
     try {
-      const result = await readDumpFile({ ...options, signal });
-      return result.dumps.map(({ ipFamily, dump }) => ({
+      // The sampler only builds the model from the dumps: their KUBE-SEP rules are folded, not kept.
+      const result = await readDumpFile({ foldEndpointChains: true, ...options, signal });
+      return result.dumps.map(({ ipFamily, dump, endpointChains }) => ({
         ok: true as const,
         ipFamily,
         backend: 'file' as const,
@@ -20,6 +21,7 @@ export function createFileSource(options: Omit<ReadDumpFileOptions, 'signal'>): 
         durationSeconds: result.durationSeconds,
         costSeconds: result.durationSeconds,
         stderrTail: '',
+        ...(endpointChains === undefined ? {} : { endpointChains }),
       }));
     } catch (error) {
       if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;

@@ -4,6 +4,8 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { DumpParser } from '../iptables/parse-dump.js';
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
+import type { EndpointChainInfo } from '../model/endpoint-chain.js';
+import { createEndpointChainCollector, type EndpointChainCollector } from '../model/endpoint-chain-collector.js';
 import { FamilyRouter } from './family-router.js';
 import type { DumpSink } from './iptables-save.js';
 import { SaveError } from './save-error.js';
@@ -17,6 +19,11 @@ export interface ReadDumpFileOptions {
   readonly maxBytes?: number;
   readonly signal?: AbortSignal;
   readonly createParser?: () => DumpSink;
+  /**
+   * Fold the KUBE-SEP chains while parsing instead of keeping their rules in the dumps: each dump's
+   * `endpointChains` then goes to buildServiceModel. Ignored with `createParser`.
+   */
+  readonly foldEndpointChains?: boolean;
   /** Monotonic milliseconds. */
   readonly now?: () => number;
 }
@@ -25,6 +32,8 @@ export interface FileDump {
   /** From the content: IPv6 when the rules' addresses are IPv6 (one entry per family in a combined dump). */
   readonly ipFamily: IpFamily;
   readonly dump: ParsedDump;
+  /** With `foldEndpointChains`: the KUBE-SEP chains the dump does not hold, for buildServiceModel. */
+  readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
 }
 
 export interface FileReadResult {
@@ -40,12 +49,20 @@ export async function readDumpFile(options: ReadDumpFileOptions): Promise<FileRe
   const maxBytes = options.maxBytes ?? 512 * 1024 * 1024;
   const name = options.path === '-' ? 'stdin' : options.path;
   const started = now();
-  const createParser = options.createParser ?? (() => new DumpParser());
+  const fold = options.createParser === undefined && options.foldEndpointChains === true;
+  const collectors = new Map<IpFamily, EndpointChainCollector>();
+  const createParser = (family: IpFamily): DumpSink => {
+    if (options.createParser !== undefined) return options.createParser();
+    if (!fold) return new DumpParser();
+    const collector = createEndpointChainCollector();
+    collectors.set(family, collector);
+    return new DumpParser({ keepChain: collector.keepChain, onRule: collector.onRule });
+  };
   const parsers = new Map<IpFamily, DumpSink>();
   const router = new FamilyRouter((family, text) => {
     let parser = parsers.get(family);
     if (parser === undefined) {
-      parser = createParser();
+      parser = createParser(family);
       parsers.set(family, parser);
     }
     parser.push(text);
@@ -74,6 +91,10 @@ export async function readDumpFile(options: ReadDumpFileOptions): Promise<FileRe
   }
 
   const families = router.families.length > 0 ? router.families : (['ipv4'] as IpFamily[]);
-  const dumps = families.map((ipFamily) => ({ ipFamily, dump: (parsers.get(ipFamily) ?? createParser()).end() }));
+  const dumps = families.map((ipFamily): FileDump => {
+    const dump = (parsers.get(ipFamily) ?? createParser(ipFamily)).end();
+    const collector = collectors.get(ipFamily);
+    return collector === undefined ? { ipFamily, dump } : { ipFamily, dump, endpointChains: collector.finish(dump) };
+  });
   return { dumps, outputBytes: bytes, durationSeconds: (now() - started) / 1000 };
 }

@@ -1,6 +1,8 @@
 /** Runs `<iptables|ip6tables>-<nft|legacy>-save -c -t nat` and streams its output into a DumpParser. */
 import { DumpParser } from '../iptables/parse-dump.js';
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
+import type { EndpointChainInfo } from '../model/endpoint-chain.js';
+import { createEndpointChainCollector } from '../model/endpoint-chain-collector.js';
 import { CommitTracker } from './commit-tracker.js';
 import { createCommandRunner, type CommandRunner } from './run-command.js';
 import { formatCommand, natSaveCommand, type Backend } from './save-command.js';
@@ -22,6 +24,12 @@ export interface RunIptablesSaveOptions {
   readonly run?: CommandRunner;
   /** Default: `new DumpParser()`. */
   readonly createParser?: () => DumpSink;
+  /**
+   * Fold the KUBE-SEP chains while parsing instead of keeping their rules in the dump (half the rules
+   * of a large dump): the result's `endpointChains` then goes to buildServiceModel. Ignored with
+   * `createParser`.
+   */
+  readonly foldEndpointChains?: boolean;
 }
 
 export interface SaveResult {
@@ -34,6 +42,8 @@ export interface SaveResult {
   readonly cpuSeconds: number | null;
   /** stderr of a successful run (warnings), bounded; '' when quiet. */
   readonly stderrTail: string;
+  /** With `foldEndpointChains`: the KUBE-SEP chains the dump does not hold, for buildServiceModel. */
+  readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
 }
 
 let defaultRunner: CommandRunner | undefined;
@@ -46,7 +56,9 @@ let defaultRunner: CommandRunner | undefined;
 export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<SaveResult> {
   const command = natSaveCommand(options.ipFamily, options.backend);
   const run = options.run ?? (defaultRunner ??= createCommandRunner());
-  const parser = options.createParser?.() ?? new DumpParser();
+  const collector = options.createParser === undefined && options.foldEndpointChains === true ? createEndpointChainCollector() : null;
+  const parser =
+    options.createParser?.() ?? new DumpParser(collector === null ? {} : { keepChain: collector.keepChain, onRule: collector.onRule });
   const tracker = new CommitTracker();
 
   const result = await run({
@@ -77,5 +89,6 @@ export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<
     durationSeconds: result.durationSeconds,
     cpuSeconds: result.cpuSeconds,
     stderrTail: result.stderrTail,
+    ...(collector === null ? {} : { endpointChains: collector.finish(dump) }),
   };
 }

@@ -47,7 +47,8 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
         maxOutputBytes: options.maxOutputBytes,
         signal,
         run,
-        ...(options.createParser ? { createParser: options.createParser } : {}),
+        // The sampler only builds the model from the dump: its KUBE-SEP rules are folded, not kept.
+        ...(options.createParser ? { createParser: options.createParser } : { foldEndpointChains: true }),
       });
       return {
         ok: true,
@@ -59,6 +60,7 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
         durationSeconds: result.durationSeconds,
         costSeconds: result.cpuSeconds ?? result.durationSeconds,
         stderrTail: result.stderrTail,
+        ...(result.endpointChains === undefined ? {} : { endpointChains: result.endpointChains }),
       };
     } catch (error) {
       if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;

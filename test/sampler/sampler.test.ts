@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { analyze as realAnalyze } from '../../src/analysis/analyze.js';
-import { buildServiceModel } from '../../src/model/build-service-model.js';
+import { buildServiceModel, type BuildServiceModelOptions } from '../../src/model/build-service-model.js';
+import { createEndpointChainCollector } from '../../src/model/endpoint-chain-collector.js';
+import type { ServiceModel } from '../../src/model/types.js';
 import { parseDump } from '../../src/iptables/parse-dump.js';
 import type { IpFamily } from '../../src/iptables/types.js';
 import type { Logger } from '../../src/logger-types.js';
@@ -363,5 +365,31 @@ describe('Sampler', () => {
     expect(sampler.snapshot.errorsTotal.save).toBe(2);
     expect(sampler.snapshot.up).toBe(false);
     await sampler.stop();
+  });
+});
+
+describe('Sampler with KUBE-SEP chains folded by the source', () => {
+  it('passes the read’s endpointChains to buildModel, which gives the plain model', async () => {
+    const collector = createEndpointChainCollector();
+    const dump = parseDump(IPV4_DUMP, { keepChain: collector.keepChain, onRule: collector.onRule });
+    const endpointChains = collector.finish(dump);
+    expect(endpointChains.size).toBeGreaterThan(0);
+    const read: FamilyRead = { ...ok('ipv4', IPV4_DUMP), dump, endpointChains } as FamilyRead;
+    const built: Array<{ model: ServiceModel; options: BuildServiceModelOptions | undefined }> = [];
+    const clock = new FakeClock();
+    const sampler = new Sampler({
+      source: new ScriptedSource().always(() => [read]).source,
+      clock,
+      buildModel: (d, family, options) => {
+        const model = buildServiceModel(d, family, options);
+        built.push({ model, options });
+        return model;
+      },
+    });
+    sampler.start();
+    await settle();
+    await sampler.stop();
+    expect(built[0]?.options?.endpointChains).toBe(endpointChains);
+    expect(built[0]?.model).toStrictEqual(buildServiceModel(parseDump(IPV4_DUMP), 'ipv4'));
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildServiceModel } from '../../src/model/build-service-model.js';
 import { runIptablesSave } from '../../src/source/iptables-save.js';
 import { createCommandRunner } from '../../src/source/run-command.js';
 import { SaveError } from '../../src/source/save-error.js';
@@ -40,6 +41,17 @@ describe('runIptablesSave', () => {
     expect(result.durationSeconds).toBeGreaterThanOrEqual(0);
     // Measured from /proc/<pid>/stat on Linux; null only where /proc is unavailable.
     expect(result.cpuSeconds === null || result.cpuSeconds >= 0).toBe(true);
+  });
+
+  it('with foldEndpointChains, folds the KUBE-SEP chains instead of keeping their rules (same model)', async () => {
+    const run = runnerWith({ 'iptables-nft-save': `dump:${shims.fixture('v4.txt', IPV4_DUMP)}` });
+    const plain = await runIptablesSave({ ...base, ipFamily: 'ipv4', backend: 'nft', run });
+    const folded = await runIptablesSave({ ...base, ipFamily: 'ipv4', backend: 'nft', run, foldEndpointChains: true });
+    expect(plain.endpointChains).toBeUndefined();
+    expect(folded.endpointChains?.size).toBeGreaterThan(0);
+    for (const [name, chain] of folded.dump.tables.get('nat')?.chains ?? []) if (name.startsWith('KUBE-SEP-')) expect(chain.rules).toEqual([]);
+    const options = folded.endpointChains ? { endpointChains: folded.endpointChains } : {};
+    expect(buildServiceModel(folded.dump, 'ipv4', options)).toStrictEqual(buildServiceModel(plain.dump, 'ipv4'));
   });
 
   it.each([
