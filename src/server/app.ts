@@ -10,7 +10,19 @@ const gzip = promisify(gzipCallback);
 /** What the app needs from the metrics page (src/metrics/metrics-page.ts). */
 export interface PageSource {
   render(): Promise<string>;
+  /**
+   * The body as byte parts sent back to back, gzipped when asked (MetricsPage caches the kube_balance_*
+   * part and its gzip member per update, so a scrape copies no page). Optional: without it the app
+   * encodes and gzips render() per request.
+   */
+  renderParts?(gzip: boolean): Promise<readonly Buffer[]>;
   readonly contentType: string;
+}
+
+async function bodyOf(page: PageSource, gzipped: boolean): Promise<readonly Buffer[]> {
+  if (page.renderParts) return page.renderParts(gzipped);
+  const text = Buffer.from(await page.render(), 'utf8');
+  return [gzipped ? await gzip(text) : text];
 }
 
 export interface CreateAppOptions {
@@ -65,17 +77,20 @@ export function createApp(options: CreateAppOptions): Express {
     else res.status(503).type('text/plain').send('Not ready: no successful sample yet.\n');
   });
   routes.set(telemetryPath, async (req, res) => {
-    const body = await options.page.render();
+    const gzipped = acceptsGzip(req.get('accept-encoding'));
+    // HEAD builds the body too, so its Content-Length is the one GET would send.
+    const parts = await bodyOf(options.page, gzipped);
     res.setHeader('Content-Type', options.page.contentType);
     res.setHeader('Vary', 'Accept-Encoding');
-    if (acceptsGzip(req.get('accept-encoding'))) {
-      // The page ends with process metrics that change on every scrape, so there is no stable body to cache.
-      const compressed = await gzip(body);
-      res.setHeader('Content-Encoding', 'gzip');
-      res.send(compressed);
+    if (gzipped) res.setHeader('Content-Encoding', 'gzip');
+    res.setHeader('Content-Length', parts.reduce((sum, part) => sum + part.length, 0));
+    if (req.method === 'HEAD') {
+      res.end();
       return;
     }
-    res.send(body);
+    // Written as they are (no Buffer.concat): the cached page part is not copied per scrape.
+    for (const part of parts) res.write(part);
+    res.end();
   });
 
   const maxRequests = options.maxRequests ?? 40;
