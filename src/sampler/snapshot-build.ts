@@ -1,8 +1,5 @@
 /** Builds and freezes Snapshots: the first, empty one and each sample's. */
-import type { AnalysisResult } from '../analysis/types.js';
-import type { SkipReason } from '../iptables/types.js';
-import type { KubeSnapshot } from '../kube/types.js';
-import type { FamilySample, SampleStage, Snapshot } from '../snapshot.js';
+import type { SampleStage, Snapshot } from '../snapshot.js';
 
 export const SAMPLE_STAGES: readonly SampleStage[] = ['save', 'parse', 'model', 'analysis', 'render'];
 
@@ -10,21 +7,8 @@ export function zeroErrors(): Record<SampleStage, number> {
   return { save: 0, parse: 0, model: 0, analysis: 0, render: 0 };
 }
 
-export interface SnapshotFields {
-  readonly lastSuccessTimestamp: number | null;
-  readonly timestamp: number;
-  readonly allFamiliesOk: boolean;
-  readonly stale: boolean;
-  readonly sampleDurationSeconds: number;
-  readonly sampleIntervalSeconds: number;
-  readonly families: readonly FamilySample[];
-  readonly analysis: AnalysisResult | null;
-  readonly errorsTotal: Readonly<Record<SampleStage, number>>;
-  readonly resetsTotal: number;
-  readonly skippedTotal: Readonly<Partial<Record<SkipReason, number>>>;
-  readonly samplesTotal: number;
-  readonly kube?: KubeSnapshot | null;
-}
+/** A Snapshot's fields as the sampler knows them: `up` is derived, the conntrack view is added later. */
+export type SnapshotFields = Omit<Snapshot, 'up' | 'conntrack'> & { readonly allFamiliesOk: boolean };
 
 /** A frozen Snapshot; the counters are copied so later samples cannot change a published one. */
 export function buildSnapshot(fields: SnapshotFields): Snapshot {
