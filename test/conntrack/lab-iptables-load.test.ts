@@ -90,10 +90,12 @@ describe.skipIf(!labAvailable)('conntrack view in iptables mode (lab)', () => {
       // Connections: exact.
       expect(ep.established, ep.endpoint).toBe(truth?.open);
       expect(ep.all, ep.endpoint).toBe(truth?.open);
-      // Bytes towards the endpoint: the payload the server read plus IP/TCP headers (at most 120 bytes a packet).
+      // Bytes towards the endpoint: the payload the server read plus IP/TCP headers (at most 120 bytes a
+      // packet), plus payload TCP retransmitted on a loaded machine (conntrack counts every copy; seen:
+      // 9% over the header bound in one CI run), bounded here at a quarter of the payload.
       const payload = truth?.bytes ?? 0;
       expect(ep.original?.bytes ?? 0).toBeGreaterThanOrEqual(payload);
-      expect((ep.original?.bytes ?? 0) - payload).toBeLessThanOrEqual(120 * (ep.original?.packets ?? 0));
+      expect((ep.original?.bytes ?? 0) - payload).toBeLessThanOrEqual(120 * (ep.original?.packets ?? 0) + payload / 4);
       // Back: the identity line, ACKs; small next to what was sent.
       expect(ep.reply?.bytes ?? 0).toBeGreaterThan(0);
     }
