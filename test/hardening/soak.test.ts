@@ -10,7 +10,6 @@ import { startExporter, type ExporterHandle } from '../../src/lab/exporter-proce
 import { rewriteService, setEndpoints } from '../../src/lab/kube-proxy-sim.js';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { driveTraffic, mergeCounts, type TrafficRequest } from '../../src/lab/traffic.js';
-import { toObject } from '../support/lab-counters.js';
 import { labAvailable } from '../support/lab-env.js';
 import { parseExposition, type ParsedFamily } from '../metrics/parse-exposition.js';
 import { buildCli } from './support/built-cli.js';
@@ -145,13 +144,23 @@ describe.skipIf(!labAvailable)('soak: traffic, rewrites, churn and concurrent sc
       }
       return out;
     };
+    // The kernel counts a nat rule hit when a flow's first packet passes it, before conntrack confirms
+    // the flow: a SYN dropped after the nat hook (a full veth queue on this loaded 2-core machine) and
+    // retransmitted is counted twice. One CI run saw exactly that (+1 of 2,240). So the exporter must
+    // never count less than the traffic, and more only by such rare retransmissions (1 in 500 here).
+    const assertCounted = (what: string, counted: number, sent: number): void => {
+      expect(counted, what).toBeGreaterThanOrEqual(sent);
+      expect(counted - sent, `${what}: counted ${counted}, sent ${sent}`).toBeLessThanOrEqual(Math.max(2, Math.ceil(sent / 500)));
+    };
     for (const w of WORKLOAD) {
       const expected = truth.get(`${w.service}|${w.port}`) ?? new Map<string, number>();
       if (w.service === 'shop/web') {
         const total = [...expected.values()].reduce((a, b) => a + b, 0);
-        expect(exported(w.service, w.port, 'kube_balance_service_connections_total').get('total'), 'shop/web total').toBe(total);
+        assertCounted('shop/web total', exported(w.service, w.port, 'kube_balance_service_connections_total').get('total') ?? 0, total);
       } else {
-        expect(toObject(exported(w.service, w.port, 'kube_balance_endpoint_connections_total')), `${w.service}:${w.port}`).toEqual(toObject(expected));
+        const counted = exported(w.service, w.port, 'kube_balance_endpoint_connections_total');
+        expect([...counted.keys()].sort(), `${w.service}:${w.port} endpoints`).toEqual([...expected.keys()].sort());
+        for (const [endpoint, sent] of expected) assertCounted(`${w.service}:${w.port} ${endpoint}`, counted.get(endpoint) ?? 0, sent);
       }
     }
 
