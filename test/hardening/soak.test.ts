@@ -111,6 +111,11 @@ describe.skipIf(!labAvailable)('soak: traffic, rewrites, churn and concurrent sc
         // kube-proxy rewrites zero the kernel counters: only what a sample saw first can be carried over.
         await settle();
         await (CHURN[round % CHURN.length] as (lab: Lab) => Promise<void>)(lab);
+        // And a sample must see the rewrite before new traffic outgrows the old counters: a same-rules
+        // rewrite followed, within one interval, by more connections per endpoint than before is the
+        // documented blind spot of sampling counters (src/analysis/advance-counters.ts), which one CI
+        // run hit (2,201 of 2,240). That limit is the sampling's, not what this soak measures.
+        await settle();
         round++;
       }
       await settle();

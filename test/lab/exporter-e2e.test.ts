@@ -181,6 +181,9 @@ describe.skipIf(!labAvailable).each<LabBackend>(['nft', 'legacy'])('exporter end
 
     // Same rules rewritten (kube-proxy's partial sync for this Service): the kernel counters restart at zero.
     await rewriteService(lab, 'shop/web');
+    // A sample sees the zeroed counters before new traffic can outgrow the old ones: otherwise a
+    // same-rules rewrite is the documented blind spot of sampling (advance-counters.ts), not a bug.
+    await nextSamples();
     await drive({ ...key, count: 60, from: 'node' });
     const second = await read();
     monotonic(first.endpoints, second.endpoints);
