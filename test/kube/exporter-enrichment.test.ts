@@ -112,6 +112,19 @@ describe('exporter with Kubernetes enrichment (real client-node against the API 
     expect(text).toContain(`kube_balance_service_drift_missing_endpoints{${ladder}} 0`);
   });
 
+  it('keeps sampling while the API is slow to list, then enriches once it answers', async () => {
+    api.listDelayMs = 1500;
+    handle = await runExporter(config(), { logger: silentLogger, metricsPage: { registry: new Registry(), nodejsVersion: 'v20.0.0' } });
+    const base = `http://127.0.0.1:${handle.address.port}`;
+    // Samples land every 0.2 s while the lists are still pending: iptables numbers do not wait for the API.
+    const early = await scrapeUntil(base, /kube_balance_samples_total [3-9]/);
+    expect(early).toContain('kube_balance_up 1');
+    expect(early).toContain('kube_balance_kube_synced 0');
+    expect(early).not.toContain('kube_balance_endpoint_info{');
+    const later = await scrapeUntil(base, /kube_balance_kube_synced 1/, /kube_balance_endpoint_info\{/);
+    expect(later).toContain('kube_balance_service_drift_stale_endpoints{namespace="shop",service="web"');
+  });
+
   it('keeps sampling iptables while the API is down, and says enrichment is not synced', async () => {
     api.failNext(1000, 503);
     handle = await runExporter(config(), { logger: silentLogger, metricsPage: { registry: new Registry(), nodejsVersion: 'v20.0.0' } });

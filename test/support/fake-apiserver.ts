@@ -46,6 +46,8 @@ export class FakeApiServer {
   private compactedRv = 0;
   private failuresLeft = 0;
   private failureStatus = 500;
+  /** Milliseconds every list request waits before answering (a slow or overloaded apiserver). */
+  listDelayMs = 0;
 
   constructor() {
     for (const [path, meta] of Object.entries(RESOURCES)) {
@@ -171,12 +173,14 @@ export class FakeApiServer {
       return;
     }
     if (query['watch'] !== 'true') {
-      sendJson(res, 200, {
+      const answer = (): void => sendJson(res, 200, {
         apiVersion: resource.apiVersion,
         kind: resource.listKind,
         metadata: { resourceVersion: String(this.rv) },
         items: [...resource.objects.values()],
       });
+      if (this.listDelayMs > 0) setTimeout(answer, this.listDelayMs);
+      else answer();
       return;
     }
     const from = Number(query['resourceVersion'] ?? '0');
