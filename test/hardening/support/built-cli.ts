@@ -4,13 +4,16 @@
  * files of one run through a lock directory; and a helper to run it with a given PATH.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BUILD = join(tmpdir(), 'kbe-hardening-build');
+// One build directory per checkout: two clones on one machine (a CI run beside a working copy) must
+// not share it, or one's node_modules link and dist/ would serve the other.
+const BUILD = join(tmpdir(), `kbe-hardening-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}`);
 const STAMP = join(BUILD, 'built.stamp');
 const LOCK = join(BUILD, 'lock');
 
@@ -21,6 +24,19 @@ function newestSource(dir: string): number {
     newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
   }
   return newest;
+}
+
+/** Points `link` at `target`, replacing a link left by an earlier checkout at the same path (even a dangling one). */
+function linkNodeModules(target: string, link: string): void {
+  let current: string | null = null;
+  try {
+    current = lstatSync(link).isSymbolicLink() ? readlinkSync(link) : 'not a link';
+  } catch {
+    current = null;
+  }
+  if (current === target) return;
+  if (current !== null) rmSync(link, { recursive: true, force: true });
+  symlinkSync(target, link);
 }
 
 function pidAlive(pid: number): boolean {
@@ -52,7 +68,7 @@ export async function buildCli(): Promise<string> {
       writeFileSync(join(LOCK, 'pid'), String(process.pid));
       // Module resolution walks up from dist/: give it the project's package.json and node_modules.
       copyFileSync(join(ROOT, 'package.json'), join(BUILD, 'package.json'));
-      if (!existsSync(join(BUILD, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(BUILD, 'node_modules'));
+      linkNodeModules(join(ROOT, 'node_modules'), join(BUILD, 'node_modules'));
       rmSync(join(BUILD, 'dist'), { recursive: true, force: true });
       execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(BUILD, 'dist')], {
         cwd: ROOT,
