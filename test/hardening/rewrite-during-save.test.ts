@@ -7,13 +7,13 @@
  * exactly, and the rewrites are seen as resets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startExporter, type ExporterHandle } from '../../src/lab/exporter-process.js';
+import type { ExporterHandle } from '../../src/lab/exporter-process.js';
 import { rewriteService } from '../../src/lab/kube-proxy-sim.js';
-import { startLab, type Lab } from '../../src/lab/lab.js';
+import type { Lab } from '../../src/lab/lab.js';
 import { driveTraffic, mergeCounts, type TrafficRequest } from '../../src/lab/traffic.js';
 import { labAvailable } from '../support/lab-env.js';
 import { parseExposition, type ParsedFamily } from '../metrics/parse-exposition.js';
-import { buildCli } from './support/built-cli.js';
+import { counterSeries, startLabExporter } from './support/lab-exporter.js';
 
 const LOOP_MS = 20_000;
 const REWRITTEN = ['shop/web', 'shop/checkout'] as const;
@@ -29,13 +29,7 @@ const PRELOAD: ReadonlyArray<TrafficRequest> = [
 ];
 
 type Series = Map<string, number>;
-function counterSeries(page: Map<string, ParsedFamily>): Series {
-  const out: Series = new Map();
-  for (const name of ['kube_balance_endpoint_connections_total', 'kube_balance_service_connections_total']) {
-    for (const s of page.get(name)?.samples ?? []) out.set(`${name}${JSON.stringify(s.labels)}`, s.value);
-  }
-  return out;
-}
+const COUNTERS = ['kube_balance_endpoint_connections_total', 'kube_balance_service_connections_total'];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -44,9 +38,7 @@ describe.skipIf(!labAvailable)('fault: kube-proxy rewriting chains during a save
   let exporter: ExporterHandle;
 
   beforeAll(async () => {
-    const cli = await buildCli();
-    lab = await startLab({ backend: 'nft' });
-    exporter = await startExporter(lab, { cliPath: cli, args: ['--sample.interval=1s', '--window=30s', '--kube.enabled=false', '--log.level=warn'] });
+    ({ lab, exporter } = await startLabExporter());
   }, 240_000);
   afterAll(async () => {
     await exporter?.stop();
@@ -106,7 +98,7 @@ describe.skipIf(!labAvailable)('fault: kube-proxy rewriting chains during a save
         if (status !== 200) {
           violations.push(`scrape ${scrapes}: status ${status}`);
         } else {
-          const current = counterSeries(parseExposition(body));
+          const current = counterSeries(parseExposition(body), COUNTERS);
           for (const [key, value] of current) {
             const before = previous.get(key);
             if (before !== undefined && value < before) violations.push(`scrape ${scrapes}: ${key} went ${before} -> ${value}`);

@@ -6,13 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startExporter, type ExporterHandle } from '../../src/lab/exporter-process.js';
+import type { ExporterHandle } from '../../src/lab/exporter-process.js';
 import { rewriteService, setEndpoints } from '../../src/lab/kube-proxy-sim.js';
-import { startLab, type Lab } from '../../src/lab/lab.js';
+import type { Lab } from '../../src/lab/lab.js';
 import { driveTraffic, mergeCounts, type TrafficRequest } from '../../src/lab/traffic.js';
 import { labAvailable } from '../support/lab-env.js';
-import { parseExposition, type ParsedFamily } from '../metrics/parse-exposition.js';
-import { buildCli } from './support/built-cli.js';
+import { parseExposition } from '../metrics/parse-exposition.js';
+import { counterSeries, startLabExporter } from './support/lab-exporter.js';
 
 const SOAK_MS = Number(process.env.KBE_SOAK_SECONDS ?? 150) * 1000;
 const WORKLOAD: ReadonlyArray<TrafficRequest & { port: string }> = [
@@ -30,14 +30,7 @@ const CHURN: ReadonlyArray<(lab: Lab) => Promise<void>> = [
 ];
 
 type Series = Map<string, number>;
-/** `family{labels}` → value, for the counter families that must never go down. */
-function counterSeries(page: Map<string, ParsedFamily>): Series {
-  const out: Series = new Map();
-  for (const name of ['kube_balance_endpoint_connections_total', 'kube_balance_service_connections_total', 'kube_balance_samples_total', 'kube_balance_resets_total']) {
-    for (const s of page.get(name)?.samples ?? []) out.set(`${name}${JSON.stringify(s.labels)}`, s.value);
-  }
-  return out;
-}
+const COUNTERS = ['kube_balance_endpoint_connections_total', 'kube_balance_service_connections_total', 'kube_balance_samples_total', 'kube_balance_resets_total'];
 
 function rssBytes(pid: number): number {
   const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
@@ -49,9 +42,7 @@ describe.skipIf(!labAvailable)('soak: traffic, rewrites, churn and concurrent sc
   let exporter: ExporterHandle;
 
   beforeAll(async () => {
-    const cli = await buildCli();
-    lab = await startLab({ backend: 'nft' });
-    exporter = await startExporter(lab, { cliPath: cli, args: ['--sample.interval=1s', '--window=30s', '--kube.enabled=false', '--log.level=warn'] });
+    ({ lab, exporter } = await startLabExporter());
   }, 240_000);
   afterAll(async () => {
     await exporter?.stop();
@@ -70,7 +61,7 @@ describe.skipIf(!labAvailable)('soak: traffic, rewrites, churn and concurrent sc
       while (!done) {
         const { status, body } = await exporter.get('/metrics');
         if (status !== 200) violations.push(`scraper ${id}: status ${status}`);
-        const current = counterSeries(parseExposition(body));
+        const current = counterSeries(parseExposition(body), COUNTERS);
         for (const [key, value] of current) {
           const before = previous.get(key);
           if (before !== undefined && value < before) violations.push(`scraper ${id}: ${key} went ${before} -> ${value}`);
