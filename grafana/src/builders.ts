@@ -153,6 +153,14 @@ function panel(p: PanelSpec, id: number, gridPos: JsonObject): JsonObject {
   };
 }
 
+/** A field override drawing the series whose legend matches `legendRegex` dashed (expected values, secondary views). */
+export function dashedSeries(legendRegex: string, dash: readonly [number, number] = [10, 10]): JsonObject {
+  return {
+    matcher: { id: 'byRegexp', options: legendRegex },
+    properties: [{ id: 'custom.lineStyle', value: { dash: [...dash], fill: 'dash' } }],
+  };
+}
+
 export function datasourceVariable(): JsonObject {
   return {
     current: {},

@@ -1,5 +1,5 @@
 /** "Cluster overview": the most skewed service ports, starved endpoints, non-uniform rules, and exporter health per node. */
-import { dashboard, datasourceVariable, queryVariable, type JsonObject } from './builders.js';
+import { dashboard, dashedSeries, datasourceVariable, queryVariable, type JsonObject } from './builders.js';
 
 const C = 'cluster=~"$cluster"';
 const J = 'cluster=~"$cluster", job=~"$job"';
@@ -234,10 +234,7 @@ export function clusterOverview(): JsonObject {
               { expr: `kube_balance_sample_interval_seconds{${J}}`, legend: '{{node}} interval' },
             ],
             overrides: [
-              {
-                matcher: { id: 'byRegexp', options: '/ interval$/' },
-                properties: [{ id: 'custom.lineStyle', value: { dash: [10, 10], fill: 'dash' } }],
-              },
+              dashedSeries('/ interval$/'),
             ],
           },
           {

@@ -1,5 +1,5 @@
 /** "Service load balance": how one service port's new connections spread over its endpoints, cluster-wide and per node. */
-import { dashboard, datasourceVariable, queryVariable, type JsonObject } from './builders.js';
+import { dashboard, dashedSeries, datasourceVariable, queryVariable, type JsonObject } from './builders.js';
 
 const SEL = 'cluster=~"$cluster", namespace="$namespace", service="$service", port=~"$port"';
 
@@ -169,10 +169,7 @@ export function serviceLoadBalance(): JsonObject {
               },
             ],
             overrides: [
-              {
-                matcher: { id: 'byRegexp', options: '/ expected$/' },
-                properties: [{ id: 'custom.lineStyle', value: { dash: [10, 10], fill: 'dash' } }],
-              },
+              dashedSeries('/ expected$/'),
             ],
           },
           {
@@ -188,10 +185,7 @@ export function serviceLoadBalance(): JsonObject {
               { expr: `namespace_service_port_endpoint:kube_balance_expected_share:ratio_rate5m{${SEL}}`, legend: '{{endpoint}} expected' },
             ],
             overrides: [
-              {
-                matcher: { id: 'byRegexp', options: '/ expected$/' },
-                properties: [{ id: 'custom.lineStyle', value: { dash: [10, 10], fill: 'dash' } }],
-              },
+              dashedSeries('/ expected$/'),
             ],
           },
           {
@@ -223,10 +217,7 @@ export function serviceLoadBalance(): JsonObject {
               { expr: `kube_balance_service_skew_ratio{${SEL}}`, legend: '{{node}} {{policy}} (exporter window)' },
             ],
             overrides: [
-              {
-                matcher: { id: 'byRegexp', options: '/exporter window/' },
-                properties: [{ id: 'custom.lineStyle', value: { dash: [4, 6], fill: 'dash' } }],
-              },
+              dashedSeries('/exporter window/', [4, 6]),
             ],
           },
         ],
@@ -344,10 +335,7 @@ export function serviceLoadBalance(): JsonObject {
               { expr: `max by (node) (kube_balance_service_bytes_skew_ratio{${SEL}})`, legend: '{{node}} bytes' },
             ],
             overrides: [
-              {
-                matcher: { id: 'byRegexp', options: '/ new connections$/' },
-                properties: [{ id: 'custom.lineStyle', value: { dash: [4, 6], fill: 'dash' } }],
-              },
+              dashedSeries('/ new connections$/', [4, 6]),
             ],
           },
           {
