@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { analyze, DEFAULT_ANALYSIS_OPTIONS } from '../../src/analysis/analyze.js';
 import { buildModel, type LadderSpec } from './ladder-builder.js';
-import { byChain, ladderOf, runSequence, type Step } from './run-sequence.js';
+import { A, B, C, byChain, ladderOf, runSequence, web, type Step } from './run-sequence.js';
 
-const A = 'KUBE-SEP-AAAAAAAAAAAAAAAA';
-const B = 'KUBE-SEP-BBBBBBBBBBBBBBBB';
-const C = 'KUBE-SEP-CCCCCCCCCCCCCCCC';
-
-const web = (endpoints: LadderSpec['endpoints'], extra: Partial<LadderSpec> = {}): LadderSpec => ({
-  endpoints,
-  ...extra,
-});
 
 interface Expected {
   /** Reported endpoints and their cumulative totals. */

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { WindowStats } from '../../src/analysis/types.js';
 import type { LadderSpec } from './ladder-builder.js';
-import { byChain, ladderOf, runSequence } from './run-sequence.js';
+import { A, B, C, byChain, ladderOf, runSequence, web } from './run-sequence.js';
 
-const A = 'KUBE-SEP-AAAAAAAAAAAAAAAA';
-const B = 'KUBE-SEP-BBBBBBBBBBBBBBBB';
-const C = 'KUBE-SEP-CCCCCCCCCCCCCCCC';
-
-const web = (endpoints: LadderSpec['endpoints'], extra: Partial<LadderSpec> = {}): LadderSpec => ({
-  endpoints,
-  ...extra,
-});
 
 interface TwoSampleCase {
   readonly name: string;

@@ -3,6 +3,16 @@ import { analyze, DEFAULT_ANALYSIS_OPTIONS } from '../../src/analysis/analyze.js
 import type { AnalysisOptions, AnalysisResult, AnalysisState, LadderStats } from '../../src/analysis/types.js';
 import { buildModel, type LadderSpec } from './ladder-builder.js';
 
+/** Endpoint chains and the default ladder (KUBE-SVC-WEB) the sequence tests use. */
+export const A = 'KUBE-SEP-AAAAAAAAAAAAAAAA';
+export const B = 'KUBE-SEP-BBBBBBBBBBBBBBBB';
+export const C = 'KUBE-SEP-CCCCCCCCCCCCCCCC';
+
+export const web = (endpoints: LadderSpec['endpoints'], extra: Partial<LadderSpec> = {}): LadderSpec => ({
+  endpoints,
+  ...extra,
+});
+
 export interface Step {
   readonly t: number;
   /** ipv4 ladders present in this sample. */
