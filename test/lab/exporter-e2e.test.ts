@@ -8,7 +8,7 @@ import { rewriteService, setEndpoints } from '../../src/lab/kube-proxy-sim.js';
 import { startLab, type Lab, type LabBackend } from '../../src/lab/lab.js';
 import { driveTraffic, mergeCounts, type TrafficRequest } from '../../src/lab/traffic.js';
 import { chiSquarePValue } from '../../src/analysis/chi-square.js';
-import { parseExposition, sumBy, value, type MetricSample } from '../support/lab-exposition.js';
+import { nextSamples as waitForSamples, sumBy, value, type MetricSample } from '../support/lab-exposition.js';
 import { labAvailable } from '../support/lab-env.js';
 import { toObject } from '../support/lab-counters.js';
 
@@ -64,23 +64,7 @@ describe.skipIf(!labAvailable).each<LabBackend>(['nft', 'legacy'])('exporter end
     await lab?.teardown();
   });
 
-  async function scrape(): Promise<MetricSample[]> {
-    const { status, body } = await exporter.get('/metrics');
-    expect(status).toBe(200);
-    return parseExposition(body);
-  }
-
-  /** Waits until two more samples completed: the last one certainly started after the traffic ended. */
-  async function nextSamples(n = 2): Promise<MetricSample[]> {
-    const start = value(await scrape(), 'kube_balance_samples_total') ?? 0;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const samples = await scrape();
-      if ((value(samples, 'kube_balance_samples_total') ?? 0) >= start + n) return samples;
-      if (Date.now() > deadline) throw new Error(`no new samples in 30 s; exporter logs:\n${exporter.logs().slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const nextSamples = (n = 2): Promise<MetricSample[]> => waitForSamples(exporter, n);
 
   async function drive(request: TrafficRequest & { port: string }): Promise<Map<string, number>> {
     const result = await driveTraffic(lab, request);

@@ -12,7 +12,7 @@ import { runInNamespace } from '../../src/lab/command.js';
 import { startExporter, type ExporterHandle } from '../../src/lab/exporter-process.js';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { driveTraffic } from '../../src/lab/traffic.js';
-import { parseExposition, select, sumBy, value, type MetricSample } from '../support/lab-exposition.js';
+import { nextSamples as waitForSamples, select, sumBy, value, type MetricSample } from '../support/lab-exposition.js';
 import { labAvailable } from '../support/lab-env.js';
 import { allowedMisses, EP, NFT_SCENARIO, NFT_SERVICES } from './support/nft-lab-scenario.js';
 import { renderKubeProxyNftables } from './support/render-nft.js';
@@ -41,23 +41,7 @@ describe.skipIf(!labAvailable)('exporter end to end on a kube-proxy nftables-mod
     await lab?.teardown();
   });
 
-  async function scrape(): Promise<MetricSample[]> {
-    const { status, body } = await exporter.get('/metrics');
-    expect(status).toBe(200);
-    return parseExposition(body);
-  }
-
-  /** Waits for `n` more completed samples: the last one certainly started after what happened before the call. */
-  async function nextSamples(n = 2): Promise<MetricSample[]> {
-    const start = value(await scrape(), 'kube_balance_samples_total') ?? 0;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const samples = await scrape();
-      if ((value(samples, 'kube_balance_samples_total') ?? 0) >= start + n) return samples;
-      if (Date.now() > deadline) throw new Error(`no new samples in 30 s; exporter logs:\n${exporter.logs().slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const nextSamples = (n = 2): Promise<MetricSample[]> => waitForSamples(exporter, n);
 
   it('detects nftables mode and publishes the ladders with the iptables-mode label scheme', async () => {
     const samples = await nextSamples(1);

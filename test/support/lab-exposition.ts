@@ -1,4 +1,6 @@
 /** A small Prometheus text-format reader for the lab's end-to-end tests: samples by name and labels. */
+import { expect } from 'vitest';
+import type { ExporterHandle } from '../../src/lab/exporter-process.js';
 
 export interface MetricSample {
   readonly name: string;
@@ -41,4 +43,23 @@ export function sumBy(samples: readonly MetricSample[], name: string, by: string
     out.set(key, (out.get(key) ?? 0) + s.value);
   }
   return out;
+}
+
+/** A 200 scrape of the lab exporter, parsed. */
+export async function scrapeSamples(exporter: ExporterHandle): Promise<MetricSample[]> {
+  const { status, body } = await exporter.get('/metrics');
+  expect(status).toBe(200);
+  return parseExposition(body);
+}
+
+/** Waits for `n` more completed samples: the last one certainly started after what happened before the call. */
+export async function nextSamples(exporter: ExporterHandle, n = 2): Promise<MetricSample[]> {
+  const start = value(await scrapeSamples(exporter), 'kube_balance_samples_total') ?? 0;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const samples = await scrapeSamples(exporter);
+    if ((value(samples, 'kube_balance_samples_total') ?? 0) >= start + n) return samples;
+    if (Date.now() > deadline) throw new Error(`no new samples in 30 s; exporter logs:\n${exporter.logs().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
