@@ -23,6 +23,8 @@ export interface ExporterConfig {
     readonly maxAgeSeconds: number;
     /** Fraction of one core iptables-save may use; the interval grows to keep under it. */
     readonly maxCpu: number;
+    /** --sample.refresh-counters: re-read only counters while the rules are unchanged (CounterRefresher); absent = true. */
+    readonly refreshCounters?: boolean;
   };
   readonly windowSeconds: number;
   readonly iptables: {

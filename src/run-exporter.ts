@@ -72,7 +72,12 @@ export async function runExporter(config: ExporterConfig, deps: RunExporterDeps)
 
   const source: SampleSource =
     config.source.file !== null
-      ? createFileSource({ path: config.source.file, maxBytes: config.sample.maxOutputBytes, ...(deps.stdin ? { stdin: deps.stdin } : {}) })
+      ? createFileSource({
+          path: config.source.file,
+          maxBytes: config.sample.maxOutputBytes,
+          refreshCounters: config.sample.refreshCounters ?? true,
+          ...(deps.stdin ? { stdin: deps.stdin } : {}),
+        })
       : // --proxy.mode: kube-proxy's iptables rules, or its nftables table plus conntrack (src/source/proxy-mode.ts).
         withProxyMode(
           config,
@@ -82,6 +87,7 @@ export async function runExporter(config: ExporterConfig, deps: RunExporterDeps)
             families: config.iptables.families,
             timeoutMs: config.sample.timeoutSeconds * 1000,
             maxOutputBytes: config.sample.maxOutputBytes,
+            refreshCounters: config.sample.refreshCounters ?? true,
             run: deps.run ?? createCommandRunner(),
             logger,
           }),

@@ -104,6 +104,12 @@ export const EXPORTER_FLAGS: readonly FlagDef[] = [
     help: 'Fraction of one core iptables-save may use; the interval grows to keep under it.',
   },
   {
+    name: 'sample.refresh-counters',
+    type: 'bool',
+    default: 'true',
+    help: 'While kube-proxy has not rewritten its rules (a digest of the output without counters tells), read only the counters into the last parsed model instead of parsing the whole output again; --no-sample.refresh-counters parses every sample.',
+  },
+  {
     name: 'window',
     type: 'duration',
     default: '5m',
@@ -277,6 +283,7 @@ function toConfig(values: FlagValues): ExporterConfig {
       maxOutputBytes: values.number('sample.max-output-bytes'),
       maxAgeSeconds: values.number('sample.max-age'),
       maxCpu: values.number('sample.max-cpu'),
+      refreshCounters: values.bool('sample.refresh-counters'),
     },
     windowSeconds: values.number('window'),
     iptables: {

@@ -12,6 +12,8 @@ export interface LadderRule {
   readonly packets: number | null;
   /** Sum of packets of the `--rcheck` affinity rules that jump to the same SEP chain; null when none or no counters. */
   affinityPackets: number | null;
+  /** Lines of those `--rcheck` rules (empty when none): whose counters a counter refresh re-reads. */
+  affinityLines: readonly number[];
   readonly comment: string | null;
 }
 
@@ -36,6 +38,9 @@ export interface LadderChainRead {
   readonly orphanAffinityChains: readonly string[];
 }
 
+/** Shared by every ladder rule without affinity rules (the field is read-only). */
+const NO_LINES: readonly number[] = Object.freeze([]);
+
 function addPackets(total: number | null, rule: Rule): number | null {
   if (rule.counters === null) return total;
   return (total ?? 0) + rule.counters.packets;
@@ -49,8 +54,9 @@ function addPackets(total: number | null, rule: Rule): number | null {
  */
 export function readLadderChain(chain: Chain | undefined): LadderChainRead {
   const rules: LadderRule[] = [];
-  const byChain = new Map<string, LadderRule>();
-  const affinity = new Map<string, { packets: number | null }>();
+  // Created at the first `--rcheck` rule: most services have no affinity, and two Maps per ladder are
+  // a good part of the model's allocations on a large cluster.
+  let affinity: Map<string, { packets: number | null; lines: number[] }> | null = null;
   let masquerade: MasqueradeRule | null = null;
   let affinityTimeoutSeconds: number | null | undefined;
   let unreachableRules = 0;
@@ -66,9 +72,13 @@ export function readLadderChain(chain: Chain | undefined): LadderChainRead {
     if (target !== null && isEndpointChain(target)) {
       if (rule.recent !== null && rule.recent.mode === 'rcheck') {
         if (affinityTimeoutSeconds === undefined) affinityTimeoutSeconds = rule.recent.seconds;
+        affinity ??= new Map();
         const seen = affinity.get(target);
-        if (seen === undefined) affinity.set(target, { packets: addPackets(null, rule) });
-        else seen.packets = addPackets(seen.packets, rule);
+        if (seen === undefined) affinity.set(target, { packets: addPackets(null, rule), lines: [rule.line] });
+        else {
+          seen.packets = addPackets(seen.packets, rule);
+          seen.lines.push(rule.line);
+        }
         continue;
       }
       const ladderRule: LadderRule = {
@@ -77,10 +87,10 @@ export function readLadderChain(chain: Chain | undefined): LadderChainRead {
         line: rule.line,
         packets: rule.counters === null ? null : rule.counters.packets,
         affinityPackets: null,
+        affinityLines: NO_LINES,
         comment: rule.comment,
       };
       rules.push(ladderRule);
-      if (!byChain.has(target)) byChain.set(target, ladderRule);
       if (!rule.conditional) finished = true;
     } else if (target === 'KUBE-MARK-MASQ') {
       // Only the cluster-IP masquerade rule has `-d`; a transitional NodePort masquerade rule
@@ -101,10 +111,17 @@ export function readLadderChain(chain: Chain | undefined): LadderChainRead {
   }
 
   const orphanAffinityChains: string[] = [];
+  if (affinity === null) return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains };
+  // The first ladder rule of each SEP chain gets its affinity rules.
+  const byChain = new Map<string, LadderRule>();
+  for (const ladderRule of rules) if (!byChain.has(ladderRule.chain)) byChain.set(ladderRule.chain, ladderRule);
   for (const [sep, hit] of affinity) {
     const ladderRule = byChain.get(sep);
     if (ladderRule === undefined) orphanAffinityChains.push(sep);
-    else ladderRule.affinityPackets = hit.packets;
+    else {
+      ladderRule.affinityPackets = hit.packets;
+      ladderRule.affinityLines = hit.lines;
+    }
   }
   return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains };
 }

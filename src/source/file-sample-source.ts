@@ -1,28 +1,81 @@
-/** `--source.file` as a SampleSource: re-reads the file every sample (a test may rewrite it); stdin is read once. */
+/** `--source.file` as a SampleSource: re-reads the file every sample (a test may rewrite it), with the counter refresh; stdin is read once. */
+import type { IpFamily, ParsedDump } from '../iptables/types.js';
+import { buildServiceModel } from '../model/build-service-model.js';
+import { CounterRefresher } from '../model/counter-refresh/counter-refresher.js';
+import type { EndpointChainInfo } from '../model/endpoint-chain.js';
+import type { ServiceModel } from '../model/types.js';
 import { readDumpFile, type ReadDumpFileOptions } from './file-source.js';
 import type { FamilyRead, SampleSource } from './sample-source.js';
 import { isSaveError } from './save-error.js';
 
-export function createFileSource(options: Omit<ReadDumpFileOptions, 'signal'>): SampleSource {
+export interface FileSourceOptions extends Omit<ReadDumpFileOptions, 'signal' | 'scan' | 'parse'> {
+  /** Refresh counters into the last parsed read's models while the file's rules are unchanged (default true; off with createParser). */
+  readonly refreshCounters?: boolean;
+}
+
+export function createFileSource(options: FileSourceOptions): SampleSource {
   let stdinReads: Promise<readonly FamilyRead[]> | null = null;
   const name = options.path === '-' ? 'stdin' : options.path;
 
+  const refreshers = new Map<IpFamily, CounterRefresher>();
+  const refreshCounters = (options.refreshCounters ?? true) && options.createParser === undefined;
+  const refresherOf = (family: IpFamily): CounterRefresher => {
+    let refresher = refreshers.get(family);
+    if (refresher === undefined) refreshers.set(family, (refresher = new CounterRefresher()));
+    return refresher;
+  };
+
+  /** A scan-only read: the refreshed reads, or null when some family's rules changed (read again, parsing). */
+  async function refresh(signal: AbortSignal): Promise<FamilyRead[] | null> {
+    const result = await readDumpFile({ ...options, signal, scan: true, parse: false });
+    const reads: FamilyRead[] = [];
+    for (const { ipFamily, scan } of result.dumps) {
+      const refreshed = scan === undefined ? null : refresherOf(ipFamily).refresh(scan);
+      if (refreshed === null) return null;
+      reads.push(okRead(ipFamily, refreshed, result));
+    }
+    return reads;
+  }
+
+  function okRead(
+    ipFamily: IpFamily,
+    parts: { readonly dump: ParsedDump; readonly model?: ServiceModel; readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo> },
+    result: { readonly outputBytes: number; readonly durationSeconds: number },
+  ): FamilyRead {
+    return {
+      ok: true,
+      ipFamily,
+      backend: 'file',
+      command: name,
+      ...parts,
+      outputBytes: result.outputBytes,
+      durationSeconds: result.durationSeconds,
+      costSeconds: result.durationSeconds,
+      stderrTail: '',
+    };
+  }
+
   async function read(signal: AbortSignal): Promise<readonly FamilyRead[]> {
     try {
+      // Scan-only while every family's rules are stable (CounterRefresher).
+      const families = [...refreshers.values()];
+      if (refreshCounters && families.length > 0 && families.every((r) => r.scanOnly)) {
+        const refreshed = await refresh(signal);
+        if (refreshed !== null) return refreshed;
+      }
       // The sampler only builds the model from the dumps: their KUBE-SEP rules are folded, not kept.
-      const result = await readDumpFile({ foldEndpointChains: true, ...options, signal });
-      return result.dumps.map(({ ipFamily, dump, endpointChains }) => ({
-        ok: true as const,
-        ipFamily,
-        backend: 'file' as const,
-        command: name,
-        dump,
-        outputBytes: result.outputBytes,
-        durationSeconds: result.durationSeconds,
-        costSeconds: result.durationSeconds,
-        stderrTail: '',
-        ...(endpointChains === undefined ? {} : { endpointChains }),
-      }));
+      const result = await readDumpFile({ foldEndpointChains: true, ...options, signal, scan: refreshCounters });
+      return result.dumps.map(({ ipFamily, dump, endpointChains, scan }) => {
+        if (scan === undefined) return okRead(ipFamily, { dump, ...(endpointChains === undefined ? {} : { endpointChains }) }, result);
+        let model: ServiceModel;
+        try {
+          model = buildServiceModel(dump, ipFamily, endpointChains === undefined ? {} : { endpointChains });
+        } catch {
+          // The sampler builds it again and reports the failure as its model stage.
+          return okRead(ipFamily, { dump, ...(endpointChains === undefined ? {} : { endpointChains }) }, result);
+        }
+        return okRead(ipFamily, { dump, model: refresherOf(ipFamily).parsedRead(scan, dump, model) }, result);
+      });
     } catch (error) {
       if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;
       return [

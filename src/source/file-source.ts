@@ -6,6 +6,8 @@ import { DumpParser } from '../iptables/parse-dump.js';
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
 import type { EndpointChainInfo } from '../model/endpoint-chain.js';
 import { createEndpointChainCollector, type EndpointChainCollector } from '../model/endpoint-chain-collector.js';
+import { type StructureScan, StructureScanner } from '../model/counter-refresh/structure-scanner.js';
+import { emptyDump } from './empty-dump.js';
 import { FamilyRouter } from './family-router.js';
 import type { DumpSink } from './iptables-save.js';
 import { SaveError } from './save-error.js';
@@ -26,6 +28,10 @@ export interface ReadDumpFileOptions {
   readonly foldEndpointChains?: boolean;
   /** Monotonic milliseconds. */
   readonly now?: () => number;
+  /** Also scan each family's text for the counter refresh: each FileDump then has `scan`. */
+  readonly scan?: boolean;
+  /** false: only scan (a scan-only read; needs `scan`); the dumps are then empty. Default true. */
+  readonly parse?: boolean;
 }
 
 export interface FileDump {
@@ -34,6 +40,8 @@ export interface FileDump {
   readonly dump: ParsedDump;
   /** With `foldEndpointChains`: the KUBE-SEP chains the dump does not hold, for buildServiceModel. */
   readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
+  /** With `scan`: the family's StructureScan. */
+  readonly scan?: StructureScan;
 }
 
 export interface FileReadResult {
@@ -51,12 +59,28 @@ export async function readDumpFile(options: ReadDumpFileOptions): Promise<FileRe
   const started = now();
   const fold = options.createParser === undefined && options.foldEndpointChains === true;
   const collectors = new Map<IpFamily, EndpointChainCollector>();
-  const createParser = (family: IpFamily): DumpSink => {
+  const parse = options.parse ?? true;
+  const scanners = new Map<IpFamily, StructureScanner>();
+  const createDumpParser = (family: IpFamily): DumpSink => {
+    if (!parse) return { push: () => undefined, end: emptyDump };
     if (options.createParser !== undefined) return options.createParser();
     if (!fold) return new DumpParser();
     const collector = createEndpointChainCollector();
     collectors.set(family, collector);
     return new DumpParser({ keepChain: collector.keepChain, onRule: collector.onRule });
+  };
+  const createParser = (family: IpFamily): DumpSink => {
+    const parser = createDumpParser(family);
+    if (options.scan !== true) return parser;
+    const scanner = new StructureScanner();
+    scanners.set(family, scanner);
+    return {
+      push(text) {
+        parser.push(text);
+        scanner.push(text);
+      },
+      end: () => parser.end(),
+    };
   };
   const parsers = new Map<IpFamily, DumpSink>();
   const router = new FamilyRouter((family, text) => {
@@ -94,7 +118,13 @@ export async function readDumpFile(options: ReadDumpFileOptions): Promise<FileRe
   const dumps = families.map((ipFamily): FileDump => {
     const dump = (parsers.get(ipFamily) ?? createParser(ipFamily)).end();
     const collector = collectors.get(ipFamily);
-    return collector === undefined ? { ipFamily, dump } : { ipFamily, dump, endpointChains: collector.finish(dump) };
+    const scan = scanners.get(ipFamily)?.end();
+    return {
+      ipFamily,
+      dump,
+      ...(collector === undefined ? {} : { endpointChains: collector.finish(dump) }),
+      ...(scan === undefined ? {} : { scan }),
+    };
   });
   return { dumps, outputBytes: bytes, durationSeconds: (now() - started) / 1000 };
 }

@@ -3,7 +3,9 @@ import { DumpParser } from '../iptables/parse-dump.js';
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
 import type { EndpointChainInfo } from '../model/endpoint-chain.js';
 import { createEndpointChainCollector } from '../model/endpoint-chain-collector.js';
+import type { StructureScan, StructureScanner } from '../model/counter-refresh/structure-scanner.js';
 import { CommitTracker } from './commit-tracker.js';
+import { emptyDump } from './empty-dump.js';
 import { createCommandRunner, type CommandRunner } from './run-command.js';
 import { formatCommand, natSaveCommand, type Backend } from './save-command.js';
 import { SaveError } from './save-error.js';
@@ -30,6 +32,10 @@ export interface RunIptablesSaveOptions {
    * `createParser`.
    */
   readonly foldEndpointChains?: boolean;
+  /** Also hand every chunk to this scanner (the counter refresh); its result is the SaveResult's `scan`. */
+  readonly scanner?: StructureScanner;
+  /** false: only the scanner reads the output (a scan-only read); `dump` is then empty. Default true. */
+  readonly parse?: boolean;
 }
 
 export interface SaveResult {
@@ -44,6 +50,8 @@ export interface SaveResult {
   readonly stderrTail: string;
   /** With `foldEndpointChains`: the KUBE-SEP chains the dump does not hold, for buildServiceModel. */
   readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
+  /** With `scanner`: its result. */
+  readonly scan?: StructureScan;
 }
 
 let defaultRunner: CommandRunner | undefined;
@@ -56,9 +64,12 @@ let defaultRunner: CommandRunner | undefined;
 export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<SaveResult> {
   const command = natSaveCommand(options.ipFamily, options.backend);
   const run = options.run ?? (defaultRunner ??= createCommandRunner());
-  const collector = options.createParser === undefined && options.foldEndpointChains === true ? createEndpointChainCollector() : null;
-  const parser =
-    options.createParser?.() ?? new DumpParser(collector === null ? {} : { keepChain: collector.keepChain, onRule: collector.onRule });
+  const parse = options.parse ?? true;
+  const collector = parse && options.createParser === undefined && options.foldEndpointChains === true ? createEndpointChainCollector() : null;
+  const parser = !parse
+    ? null
+    : (options.createParser?.() ?? new DumpParser(collector === null ? {} : { keepChain: collector.keepChain, onRule: collector.onRule }));
+  const scanner = options.scanner ?? null;
   const tracker = new CommitTracker();
 
   const result = await run({
@@ -68,7 +79,8 @@ export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<
     ...(options.signal ? { signal: options.signal } : {}),
     onStdout(chunk) {
       tracker.push(chunk);
-      parser.push(chunk);
+      parser?.push(chunk);
+      scanner?.push(chunk);
     },
   });
 
@@ -78,7 +90,7 @@ export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<
   }
   let dump: ParsedDump;
   try {
-    dump = parser.end();
+    dump = parser === null ? emptyDump() : parser.end();
   } catch (error) {
     throw new SaveError('PARSE', `parsing the output failed: ${String(error)}`, context, { cause: error });
   }
@@ -90,5 +102,6 @@ export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<
     cpuSeconds: result.cpuSeconds,
     stderrTail: result.stderrTail,
     ...(collector === null ? {} : { endpointChains: collector.finish(dump) }),
+    ...(scanner === null ? {} : { scan: scanner.end() }),
   };
 }

@@ -2,6 +2,10 @@
 import type { BackendChoice } from '../config.js';
 import type { IpFamily } from '../iptables/types.js';
 import { silentLogger, type Logger } from '../logger-types.js';
+import { buildServiceModel } from '../model/build-service-model.js';
+import { CounterRefresher } from '../model/counter-refresh/counter-refresher.js';
+import { StructureScanner } from '../model/counter-refresh/structure-scanner.js';
+import type { ServiceModel } from '../model/types.js';
 import { detectBackend } from './backend.js';
 import { probeFamily } from './families.js';
 import { runIptablesSave, type DumpSink } from './iptables-save.js';
@@ -20,6 +24,11 @@ export interface LiveSourceOptions {
   readonly logger?: Logger;
   /** In auto mode, re-check IPv6 (and an unconfirmed backend) every this many samples (default 10). */
   readonly recheckEvery?: number;
+  /**
+   * Refresh counters into the last parsed read's model while kube-proxy has not rewritten the rules
+   * (CounterRefresher); the source then builds the models itself. Default true; off with createParser.
+   */
+  readonly refreshCounters?: boolean;
 }
 
 function hasKubeServices(read: FamilyRead): boolean {
@@ -36,32 +45,56 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
   let backendUnconfirmed = false;
   let ipv6Active = false;
   let samples = 0;
+  const refreshCounters = (options.refreshCounters ?? true) && options.createParser === undefined;
+  const refreshers = new Map<IpFamily, CounterRefresher>();
 
   async function readFamily(ipFamily: IpFamily, chosen: Backend, signal: AbortSignal): Promise<FamilyRead> {
     const command = formatCommand(natSaveCommand(ipFamily, chosen));
+    const save = { ipFamily, backend: chosen, timeoutMs: options.timeoutMs, maxOutputBytes: options.maxOutputBytes, signal, run };
+    let refresher = refreshers.get(ipFamily);
+    if (refresher === undefined && refreshCounters) refreshers.set(ipFamily, (refresher = new CounterRefresher()));
+    let missedCost = 0;
     try {
+      if (refresher?.scanOnly === true) {
+        const scanner = new StructureScanner();
+        const result = await runIptablesSave({ ...save, parse: false, scanner });
+        const refreshed = refresher.refresh(result.scan ?? scanner.end());
+        const costSeconds = result.cpuSeconds ?? result.durationSeconds;
+        if (refreshed !== null) {
+          return { ok: true, ipFamily, backend: chosen, command, ...refreshed, outputBytes: result.outputBytes, durationSeconds: result.durationSeconds, costSeconds, stderrTail: result.stderrTail };
+        }
+        // kube-proxy rewrote rules since the last read: read again, parsing (this read's cost counts too).
+        logger.debug('rules changed since the last parsed read: saving again to parse', { family: ipFamily, command });
+        missedCost = costSeconds;
+      }
+      const scanner = refresher === undefined ? null : new StructureScanner();
       const result = await runIptablesSave({
-        ipFamily,
-        backend: chosen,
-        timeoutMs: options.timeoutMs,
-        maxOutputBytes: options.maxOutputBytes,
-        signal,
-        run,
+        ...save,
         // The sampler only builds the model from the dump: its KUBE-SEP rules are folded, not kept.
         ...(options.createParser ? { createParser: options.createParser } : { foldEndpointChains: true }),
+        ...(scanner === null ? {} : { scanner }),
       });
-      return {
-        ok: true,
+      const read = {
+        ok: true as const,
         ipFamily,
         backend: chosen,
         command,
         dump: result.dump,
         outputBytes: result.outputBytes,
         durationSeconds: result.durationSeconds,
-        costSeconds: result.cpuSeconds ?? result.durationSeconds,
+        costSeconds: missedCost + (result.cpuSeconds ?? result.durationSeconds),
         stderrTail: result.stderrTail,
         ...(result.endpointChains === undefined ? {} : { endpointChains: result.endpointChains }),
       };
+      if (refresher === undefined || result.scan === undefined) return read;
+      let model: ServiceModel;
+      try {
+        model = buildServiceModel(result.dump, ipFamily, result.endpointChains ? { endpointChains: result.endpointChains } : {});
+      } catch {
+        // The sampler builds it again and reports the failure as its model stage.
+        return read;
+      }
+      return { ...read, model: refresher.parsedRead(result.scan, result.dump, model) };
     } catch (error) {
       if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;
       const outputBytes = isSaveError(error) ? (error.context.outputBytes ?? 0) : 0;
@@ -75,7 +108,7 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
         stage: isSaveError(error, 'PARSE') ? 'parse' : 'save',
         outputBytes,
         durationSeconds,
-        costSeconds: durationSeconds,
+        costSeconds: missedCost + durationSeconds,
       };
     }
   }

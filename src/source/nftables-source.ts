@@ -9,12 +9,13 @@
 import { ConntrackCollector } from '../conntrack/collector.js';
 import { conntrackListCommand } from '../conntrack/commands.js';
 import type { ConntrackSnapshot } from '../conntrack/types.js';
-import type { IpFamily, ParsedDump } from '../iptables/types.js';
+import type { IpFamily } from '../iptables/types.js';
 import { silentLogger, type Logger } from '../logger-types.js';
 import type { ServiceModel } from '../model/types.js';
 import { kubeProxyTableCommand } from '../nftables/commands.js';
 import { LadderConnectionCounter } from '../nftables/new-connections.js';
 import { readKubeProxyTableWithStats, type KubeProxyTableRead } from '../nftables/read-kube-proxy-table.js';
+import { emptyDump } from './empty-dump.js';
 import type { CommandRunner } from './run-command.js';
 import { formatCommand } from './save-command.js';
 import type { FamilyRead } from './sample-source.js';
@@ -45,11 +46,6 @@ export interface NftablesSource {
   sample(signal: AbortSignal): Promise<NftablesSample>;
   /** The conntrack scan of the last sample that reached it; null before. */
   readonly latestScan: ConntrackSnapshot | null;
-}
-
-/** An empty dump: nftables reads carry their model directly (FamilyReadOk.model). */
-function emptyDump(): ParsedDump {
-  return { tables: new Map(), skipped: [], hasCounters: false, lineCount: 0, truncated: false, warnings: [] };
 }
 
 type TableOutcome = { readonly family: IpFamily; readonly command: string } & (

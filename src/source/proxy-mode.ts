@@ -40,7 +40,8 @@ export function isProxyModeSource(source: unknown): source is ProxyModeSource {
 }
 
 function hasKubeServices(read: FamilyRead): boolean {
-  return read.ok && read.model === undefined && (read.dump.tables.get('nat')?.chains.has('KUBE-SERVICES') ?? false);
+  // nftables-mode reads carry an empty dump; iptables reads (a counter refresh too) show the chain.
+  return read.ok && (read.dump.tables.get('nat')?.chains.has('KUBE-SERVICES') ?? false);
 }
 
 function tagIptables(reads: readonly FamilyRead[]): FamilyRead[] {

@@ -58,7 +58,7 @@ describe('defaults', () => {
   test('no flags and no env give the documented defaults', () => {
     expect(run([])).toEqual({
       web: { listenAddress: ':10090', telemetryPath: '/metrics', configFile: null, maxRequests: 40 },
-      sample: { intervalSeconds: 10, timeoutSeconds: 30, maxOutputBytes: 256 * 1024 * 1024, maxAgeSeconds: 120, maxCpu: 0.1 },
+      sample: { intervalSeconds: 10, timeoutSeconds: 30, maxOutputBytes: 256 * 1024 * 1024, maxAgeSeconds: 120, maxCpu: 0.1, refreshCounters: true },
       windowSeconds: 300,
       iptables: { backend: 'auto', families: 'auto' },
       source: { file: null },
@@ -152,6 +152,11 @@ describe('precedence: flags beat env beat defaults', () => {
     { argv: [], env: {}, expected: null },
   ])('node name from argv $argv env $env', ({ argv, env, expected }) => {
     expect(run(argv, env).kube?.nodeName).toBe(expected);
+  });
+
+  test('--sample.refresh-counters=false turns the counter refresh off (every sample parses)', () => {
+    expect(run(['--sample.refresh-counters=false']).sample.refreshCounters).toBe(false);
+    expect(run([], { KUBE_BALANCE_SAMPLE_REFRESH_COUNTERS: 'false' }).sample.refreshCounters).toBe(false);
   });
 
   test('env fallbacks cover every kind of value', () => {

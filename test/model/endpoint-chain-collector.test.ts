@@ -1,7 +1,6 @@
 // The streaming path (KUBE-SEP rules folded while parsing, not kept in the dump) must give exactly the
 // model of the plain path (buildServiceModel(parseDump(text))), on every fixture and real dump.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DumpParser, parseDump } from '../../src/iptables/parse-dump.js';
 import type { IpFamily } from '../../src/iptables/types.js';
@@ -11,19 +10,9 @@ import { createEndpointChainCollector } from '../../src/model/endpoint-chain-col
 import type { ServiceModel } from '../../src/model/types.js';
 import { createFileSource } from '../../src/source/file-sample-source.js';
 import { readDumpFile } from '../../src/source/file-source.js';
+import { DUMP_FILES } from '../support/dump-files.js';
 
-const DIRS = [
-  fileURLToPath(new URL('../fixtures/model/', import.meta.url)),
-  fileURLToPath(new URL('../fixtures/cli/', import.meta.url)),
-  fileURLToPath(new URL('../../../shared/real-dumps/', import.meta.url)),
-];
-const FILES = DIRS.flatMap((dir) => {
-  if (!existsSync(dir)) throw new Error(`fixture directory ${dir} is missing`);
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.txt'))
-    .sort()
-    .map((f) => `${dir}${f}`);
-});
+const FILES = DUMP_FILES;
 
 function plainModel(text: string, family: IpFamily = 'ipv4'): ServiceModel {
   return buildServiceModel(parseDump(text), family);
@@ -142,12 +131,19 @@ describe('streaming KUBE-SEP folding: edge cases', () => {
 describe('--source.file folds the SEP chains for the sampler', () => {
   it('carries endpointChains with a dump that holds no KUBE-SEP rules', async () => {
     const file = FILES.find((f) => f.endsWith('current-layout-overall.txt')) as string;
-    const reads = await createFileSource({ path: file })(new AbortController().signal);
+    const reads = await createFileSource({ path: file, refreshCounters: false })(new AbortController().signal);
     const read = reads[0];
     if (read === undefined || !read.ok) throw new Error('read failed');
     expect(read.endpointChains?.size).toBeGreaterThan(0);
     for (const [name, chain] of read.dump.tables.get('nat')?.chains ?? []) if (name.startsWith('KUBE-SEP-')) expect(chain.rules).toHaveLength(0);
     const opts = read.endpointChains ? { endpointChains: read.endpointChains } : {};
     expect(buildServiceModel(read.dump, read.ipFamily, opts)).toStrictEqual(plainModel(readFileSync(file, 'utf8'), read.ipFamily));
+  });
+
+  it('with the counter refresh on (the default), the source builds that same model itself', async () => {
+    const file = FILES.find((f) => f.endsWith('current-layout-overall.txt')) as string;
+    const read = (await createFileSource({ path: file })(new AbortController().signal))[0];
+    if (read === undefined || !read.ok) throw new Error('read failed');
+    expect(read.model).toStrictEqual(plainModel(readFileSync(file, 'utf8'), read.ipFamily));
   });
 });

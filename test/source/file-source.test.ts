@@ -110,6 +110,27 @@ describe('createFileSource', () => {
     expect(second.map((r) => `${r.ipFamily}/${r.backend}`)).toEqual(['ipv6/file']);
   });
 
+  it('refreshes counters while the rules stay, and follows a change of rules or family', async () => {
+    const recount = (text: string, add: number): string => text.replace(/^\[(\d+):(\d+)\]/gm, (_m, p: string, b: string) => `[${Number(p) + add}:${b}]`);
+    const path = dir.fixture('v4.txt', IPV4_DUMP);
+    const source = createFileSource({ path });
+    const sample = async (): Promise<string[]> =>
+      (await source(new AbortController().signal)).map((r) => {
+        if (!r.ok || r.model === undefined) throw new Error('no model');
+        return `${r.ipFamily}:${r.model.ladders.flatMap((l) => l.endpoints.map((e) => e.connections)).join(',')}:${r.dump.tables.get('nat')?.chains.size ?? 0}`;
+      });
+    expect(await sample()).toEqual(['ipv4:30,10:9']);
+    dir.fixture('v4.txt', recount(IPV4_DUMP, 1));
+    expect(await sample()).toEqual(['ipv4:31,11:9']);
+    // Same rules twice: this read is a refresh (its dump keeps only KUBE-SERVICES).
+    dir.fixture('v4.txt', recount(IPV4_DUMP, 2));
+    expect(await sample()).toEqual(['ipv4:32,12:1']);
+    dir.fixture('v4.txt', recount(IPV4_DUMP + IPV6_DUMP, 3));
+    expect(await sample()).toEqual(['ipv4:33,13:9', 'ipv6:7,6:5']);
+    dir.fixture('v4.txt', recount(IPV4_DUMP, 4).replace('0.50000000000', '0.25000000000'));
+    expect(await sample()).toEqual(['ipv4:34,14:9']);
+  });
+
   it('reports an unreadable file as a failed save, not a throw', async () => {
     const source = createFileSource({ path: `${dir.dir}/nope` });
     const [read] = await source(new AbortController().signal);

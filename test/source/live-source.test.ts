@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLiveSource } from '../../src/source/live-source.js';
 import { createCommandRunner } from '../../src/source/run-command.js';
@@ -112,5 +113,52 @@ describe('createLiveSource', () => {
       expect(call).toMatch(/^ip6?tables-(nft|legacy)-save(| -c -t nat| -t nat| -t mangle)$/);
       expect(call).not.toMatch(/legacy-save -t/);
     }
+  });
+
+  describe('counter refresh', () => {
+    const recount = (text: string, add: number): string => text.replace(/^\[(\d+):(\d+)\]/gm, (_m, p: string, b: string) => `[${Number(p) + add}:${b}]`);
+    const connections = (read: FamilyRead | undefined): (number | null)[] => {
+      if (read === undefined || !read.ok || read.model === undefined) throw new Error('no model in the read');
+      return read.model.ladders.flatMap((l) => l.endpoints.map((e) => e.connections));
+    };
+    const saves = (): number => shims.calls().filter((c) => c === 'iptables-nft-save -c -t nat').length;
+
+    it('reads counters only while the rules stay the same, and parses again (one extra save) when they change', async () => {
+      const file = shims.fixture('v4.txt', IPV4_DUMP);
+      const run = createCommandRunner({ env: shims.env({ 'iptables-nft-save': `dump:${file}` }) });
+      const source = createLiveSource({ backend: 'nft', families: ['ipv4'], ...limits, run });
+      const sample = async (): Promise<FamilyRead | undefined> => (await source(new AbortController().signal))[0];
+
+      expect(connections(await sample())).toEqual([30, 10]);
+      writeFileSync(file, recount(IPV4_DUMP, 5));
+      const second = await sample();
+      expect(connections(second)).toEqual([35, 15]);
+      // Two parsed reads with the same rules: from now on a read is scanned only.
+      writeFileSync(file, recount(IPV4_DUMP, 9));
+      const third = await sample();
+      expect(connections(third)).toEqual([39, 19]);
+      expect(third?.ok && third.dump.tables.get('nat')?.chains.get('KUBE-SVC-ABCDEFGHIJKLMNOP')).toBeUndefined();
+      expect(saves()).toBe(3);
+
+      // kube-proxy drops endpoint B: the scan sees other rules, the source saves again and parses.
+      const oneEndpoint = recount(IPV4_DUMP, 20)
+        .replace(/^.*-j KUBE-SEP-BBBBBBBBBBBBBBBB\n/m, '')
+        .replace('--probability 0.50000000000 ', '');
+      writeFileSync(file, oneEndpoint);
+      expect(connections(await sample())).toEqual([50]);
+      expect(saves()).toBe(5);
+    });
+
+    it('--sample.refresh-counters=false parses every read', async () => {
+      const file = shims.fixture('v4.txt', IPV4_DUMP);
+      const run = createCommandRunner({ env: shims.env({ 'iptables-nft-save': `dump:${file}` }) });
+      const source = createLiveSource({ backend: 'nft', families: ['ipv4'], ...limits, run, refreshCounters: false });
+      for (let i = 0; i < 3; i++) {
+        const read = (await source(new AbortController().signal))[0];
+        expect(read?.ok && read.model).toBe(undefined);
+        expect(read?.ok && read.dump.tables.get('nat')?.chains.get('KUBE-SVC-ABCDEFGHIJKLMNOP')?.rules.length).toBe(3);
+      }
+      expect(saves()).toBe(3);
+    });
   });
 });
