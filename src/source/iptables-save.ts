@@ -66,22 +66,26 @@ export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<
   const run = options.run ?? (defaultRunner ??= createCommandRunner());
   const parse = options.parse ?? true;
   const collector = parse && options.createParser === undefined && options.foldEndpointChains === true ? createEndpointChainCollector() : null;
-  const parser = !parse
-    ? null
-    : (options.createParser?.() ?? new DumpParser(collector === null ? {} : { keepChain: collector.keepChain, onRule: collector.onRule }));
+  // DumpParser and StructureScanner read bytes as they come; an injected sink (tests) gets text.
+  const injected = parse ? (options.createParser?.() ?? null) : null;
+  const parser = parse && injected === null ? new DumpParser(collector === null ? {} : { keepChain: collector.keepChain, onRule: collector.onRule }) : null;
   const scanner = options.scanner ?? null;
   const tracker = new CommitTracker();
-
+  const take = (chunk: string | Buffer): void => {
+    tracker.push(chunk);
+    parser?.push(chunk);
+    scanner?.push(chunk);
+  };
   const result = await run({
     command,
     timeoutMs: options.timeoutMs,
     maxOutputBytes: options.maxOutputBytes,
     ...(options.signal ? { signal: options.signal } : {}),
-    onStdout(chunk) {
-      tracker.push(chunk);
-      parser?.push(chunk);
-      scanner?.push(chunk);
+    onStdout(text) {
+      take(text);
+      injected?.push(text);
     },
+    ...(injected === null ? { onStdoutBytes: take } : {}),
   });
 
   const context = { command: formatCommand(command), exitCode: 0, stderrTail: result.stderrTail, outputBytes: result.outputBytes, durationSeconds: result.durationSeconds };
@@ -90,7 +94,7 @@ export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<
   }
   let dump: ParsedDump;
   try {
-    dump = parser === null ? emptyDump() : parser.end();
+    dump = (injected ?? parser)?.end() ?? emptyDump();
   } catch (error) {
     throw new SaveError('PARSE', `parsing the output failed: ${String(error)}`, context, { cause: error });
   }

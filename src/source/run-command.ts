@@ -11,6 +11,12 @@ export interface RunCommandOptions {
   readonly maxOutputBytes: number;
   /** Receives stdout decoded as UTF-8 (multi-byte characters are never split), chunk by chunk. */
   readonly onStdout: (chunk: string) => void;
+  /**
+   * Receives stdout's raw chunks instead of onStdout (a reader of bytes, like the dump parser, is
+   * spared decoding 100 MB to text and encoding it back). A fake runner may call onStdout only:
+   * callers must accept both.
+   */
+  readonly onStdoutBytes?: (chunk: Buffer) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -87,7 +93,8 @@ export function createCommandRunner(options: CommandRunnerOptions = {}): Command
         return;
       }
       try {
-        run.onStdout(decoder.write(chunk));
+        if (run.onStdoutBytes !== undefined) run.onStdoutBytes(chunk);
+        else run.onStdout(decoder.write(chunk));
       } catch (error) {
         callbackError = error;
         subprocess.kill('SIGKILL');
