@@ -1,8 +1,16 @@
-/** Times the pure stages on one dump held in memory: naive parse, our parse, model, analysis (first and steady-state). */
+/**
+ * Times the pure stages on one dump held in memory, as the exporter runs them: a parsed sample (parse
+ * with KUBE-SEP chains folded and the structure scan alongside, model, counter plan, analysis) and a
+ * refreshed sample (scan only, counters into the last model, analysis); plus the naive baseline.
+ */
 import { analyze, DEFAULT_ANALYSIS_OPTIONS } from '../analysis/analyze.js';
 import { DumpParser } from '../iptables/parse-dump.js';
 import type { ParsedDump } from '../iptables/types.js';
 import { buildServiceModel } from '../model/build-service-model.js';
+import { applyCounters, planCounters } from '../model/counter-refresh/counter-plan.js';
+import { StructureScanner, type StructureScan } from '../model/counter-refresh/structure-scanner.js';
+import type { EndpointChainInfo } from '../model/endpoint-chain.js';
+import { createEndpointChainCollector } from '../model/endpoint-chain-collector.js';
 import type { Ladder, ServiceModel } from '../model/types.js';
 import { parseNaive } from './naive-parser.js';
 import { gc, spread, timeRuns, type Spread } from './stats.js';
@@ -12,14 +20,27 @@ const CHUNK = 64 * 1024;
 
 export interface PipelineTimes {
   readonly naive: Spread;
+  /** DumpParser keeping every rule (what `report` does). */
   readonly parse: Spread;
+  /** The exporter's parsed read: KUBE-SEP chains folded while streaming, StructureScanner fed alongside. */
+  readonly parseFolded: Spread;
+  /** StructureScanner alone: a scan-only read. */
+  readonly scan: Spread;
+  /** planCounters on a parsed read (checked against the model). */
+  readonly plan: Spread;
+  /** applyCounters: the last model with a scan's counters. */
+  readonly refresh: Spread;
+  /** Steady-state analysis of the refreshed model. */
+  readonly analysisRefreshed: Spread;
   /** Parse keeping only KUBE-SERVICES: what a per-service-totals-only sample would cost to parse. */
   readonly parseServicesOnly: Spread;
   readonly model: Spread;
   readonly analysisFirst: Spread;
   readonly analysisSteady: Spread;
-  /** parse + model + steady analysis, per run. */
+  /** A parsed sample: parseFolded + model + plan + steady analysis, per run. */
   readonly sample: Spread;
+  /** A refreshed sample (rules unchanged): scan + refresh + steady analysis, per run. */
+  readonly refreshedSample: Spread;
   readonly lines: number;
   readonly rules: number;
   readonly ladders: number;
@@ -44,10 +65,32 @@ export function advanceModel(model: ServiceModel, step: number): ServiceModel {
   return { ...model, ladders };
 }
 
+function parseFolded(buffer: Buffer): { dump: ParsedDump; endpointChains: Map<string, EndpointChainInfo>; scan: StructureScan } {
+  const collector = createEndpointChainCollector();
+  const parser = new DumpParser({ keepChain: collector.keepChain, onRule: collector.onRule });
+  const scanner = new StructureScanner();
+  for (let i = 0; i < buffer.length; i += CHUNK) {
+    const chunk = buffer.subarray(i, Math.min(buffer.length, i + CHUNK));
+    parser.push(chunk);
+    scanner.push(chunk);
+  }
+  const dump = parser.end();
+  return { dump, endpointChains: collector.finish(dump), scan: scanner.end() };
+}
+
+function scanChunked(buffer: Buffer): StructureScan {
+  const scanner = new StructureScanner();
+  for (let i = 0; i < buffer.length; i += CHUNK) scanner.push(buffer.subarray(i, Math.min(buffer.length, i + CHUNK)));
+  return scanner.end();
+}
+
+/** The same output a few minutes later: every rule's packet counter grew by `step` (the rules are unchanged). */
+export function advanceDump(buffer: Buffer, step: number): Buffer {
+  return Buffer.from(buffer.toString('latin1').replace(/^\[(\d+):/gm, (_m, p: string) => `[${Number(p) + step}:`), 'latin1');
+}
+
 export function timePipeline(buffer: Buffer, runs: number): PipelineTimes {
   const naive = timeRuns(runs, () => parseNaive(buffer.toString('utf8')));
-  const naiveLines = naive.result.lines;
-  void naiveLines;
 
   gc();
   const before = process.memoryUsage().heapUsed;
@@ -57,24 +100,43 @@ export function timePipeline(buffer: Buffer, runs: number): PipelineTimes {
   const dumpHeapBytes = process.memoryUsage().heapUsed - before;
 
   const servicesOnly = timeRuns(runs, () => parseChunked(buffer, { keepChain: (_t, chain) => chain === 'KUBE-SERVICES' }));
+  const folded = timeRuns(runs, () => parseFolded(buffer));
+  const { endpointChains, scan: parsedScan } = folded.result;
 
-  const model = timeRuns(runs, () => buildServiceModel(dump, 'ipv4'));
+  const model = timeRuns(runs, () => buildServiceModel(folded.result.dump, 'ipv4', { endpointChains }));
+  const plan = timeRuns(runs, () => planCounters(model.result, folded.result.dump, parsedScan.packets));
+  const counterPlan = plan.result;
+  if (counterPlan === null) throw new Error('bench: no counter plan for the generated ruleset');
   const first = timeRuns(runs, () => analyze(undefined, [model.result], 1_000, DEFAULT_ANALYSIS_OPTIONS));
   const later = advanceModel(model.result, 7);
   const steady = timeRuns(runs, () => analyze(first.result.state, [later], 1_010, DEFAULT_ANALYSIS_OPTIONS));
 
+  // The refreshed sample reads an output whose counters moved (by 7 per rule) under the same rules.
+  const laterBuffer = advanceDump(buffer, 7);
+  const scan = timeRuns(runs, () => scanChunked(laterBuffer));
+  if (scan.result.digest !== parsedScan.digest) throw new Error('bench: the advanced dump does not have the same structure');
+  const refresh = timeRuns(runs, () => applyCounters(model.result, counterPlan, scan.result.packets));
+  const refreshedSteady = timeRuns(runs, () => analyze(first.result.state, [refresh.result], 1_010, DEFAULT_ANALYSIS_OPTIONS));
+
   let rules = 0;
   for (const table of dump.tables.values()) for (const chain of table.chains.values()) rules += chain.rules.length;
   const endpoints = model.result.ladders.reduce((n, l) => n + l.endpoints.length, 0);
-  const sample = parse.times.map((t, i) => t + (model.times[i] ?? 0) + (steady.times[i] ?? 0));
+  const sample = folded.times.map((t, i) => t + (model.times[i] ?? 0) + (plan.times[i] ?? 0) + (steady.times[i] ?? 0));
+  const refreshedSample = scan.times.map((t, i) => t + (refresh.times[i] ?? 0) + (refreshedSteady.times[i] ?? 0));
   return {
     naive: spread(naive.times),
     parse: spread(parse.times),
+    parseFolded: spread(folded.times),
+    scan: spread(scan.times),
+    plan: spread(plan.times),
+    refresh: spread(refresh.times),
+    analysisRefreshed: spread(refreshedSteady.times),
     parseServicesOnly: spread(servicesOnly.times),
     model: spread(model.times),
     analysisFirst: spread(first.times),
     analysisSteady: spread(steady.times),
     sample: spread(sample),
+    refreshedSample: spread(refreshedSample),
     lines: dump.lineCount,
     rules,
     ladders: model.result.ladders.length,

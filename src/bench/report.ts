@@ -87,12 +87,26 @@ export function renderReport(run: BenchRun): string {
   }
   out.push('');
 
-  out.push('### Processing one sample (in memory, 64 KiB Buffer chunks)', '', '| size | naive parser | our parse | parse, KUBE-SERVICES kept only | model | analysis (first) | analysis (steady) | **parse + model + analysis** | heap per parsed rule |', '|---|---|---|---|---|---|---|---|---|');
+  out.push(
+    '### Processing one sample (in memory, 64 KiB Buffer chunks)',
+    '',
+    'A **parsed sample** is what the exporter does on its first read and whenever kube-proxy has rewritten rules: parse (KUBE-SEP chains folded while streaming, the structure scan alongside), model, counter plan, analysis. A **refreshed sample** is what it does while the rules are unchanged (the usual case): the structure scan alone, the counters read into the last model, analysis. Analysis is the steady-state step (every counter advanced).',
+    '',
+    '| size | naive parser | parse, every rule kept | parse, KUBE-SERVICES kept only | parse as the exporter (folded + scan) | model | counter plan | analysis (first) | analysis (steady) | **parsed sample** | heap per parsed rule |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  );
   for (const r of run.sizes) {
     const ref = legacyWall(r);
     const p = r.pipeline;
     const cell = (s: Spread): string => `${msSpread(s)}; ${ratio(s.median, ref)}`;
-    out.push(`| ${r.size.name} | ${cell(p.naive)} | ${cell(p.parse)} | ${cell(p.parseServicesOnly)} | ${cell(p.model)} | ${cell(p.analysisFirst)} | ${cell(p.analysisSteady)} | **${cell(p.sample)}** | ${count(p.dumpHeapBytes / Math.max(1, p.rules))} B |`);
+    out.push(`| ${r.size.name} | ${cell(p.naive)} | ${cell(p.parse)} | ${cell(p.parseServicesOnly)} | ${cell(p.parseFolded)} | ${cell(p.model)} | ${cell(p.plan)} | ${cell(p.analysisFirst)} | ${cell(p.analysisSteady)} | **${cell(p.sample)}** | ${count(p.dumpHeapBytes / Math.max(1, p.rules))} B |`);
+  }
+  out.push('', '| size | structure scan | counters into the model | analysis (steady) | **refreshed sample** |', '|---|---|---|---|---|');
+  for (const r of run.sizes) {
+    const ref = legacyWall(r);
+    const p = r.pipeline;
+    const cell = (s: Spread): string => `${msSpread(s)}; ${ratio(s.median, ref)}`;
+    out.push(`| ${r.size.name} | ${cell(p.scan)} | ${cell(p.refresh)} | ${cell(p.analysisRefreshed)} | **${cell(p.refreshedSample)}** |`);
   }
   out.push('');
 
@@ -129,8 +143,9 @@ export function renderReport(run: BenchRun): string {
   for (const name of ['L', 'XL']) {
     const r = byName(name);
     const ref = r === undefined ? undefined : legacyWall(r);
-    const ok = r === undefined || ref === undefined ? null : r.pipeline.sample.median <= TARGET_SAMPLE_RATIO * ref;
-    out.push(`- 1 (${name}): parse + model + analysis ≤ 0.25× legacy save: ${r === undefined ? 'not measured' : `${ratio(r.pipeline.sample.median, ref)}`} → ${yes(ok)}`);
+    const verdict = (s: Spread | undefined): string =>
+      `${r === undefined || s === undefined ? 'not measured' : ratio(s.median, ref)} → ${yes(s === undefined || ref === undefined ? null : s.median <= TARGET_SAMPLE_RATIO * ref)}`;
+    out.push(`- 1 (${name}): one sample ≤ 0.25× legacy save — rules unchanged (refreshed sample): ${verdict(r?.pipeline.refreshedSample)}; rules rewritten (parsed sample): ${verdict(r?.pipeline.sample)}`);
   }
   const xl = byName('XL');
   const m = xl?.memory ?? null;
