@@ -5,7 +5,7 @@ import { CounterRefresher } from '../model/counter-refresh/counter-refresher.js'
 import type { EndpointChainInfo } from '../model/endpoint-chain.js';
 import type { ServiceModel } from '../model/types.js';
 import { readDumpFile, type ReadDumpFileOptions } from './file-source.js';
-import type { FamilyRead, SampleSource } from './sample-source.js';
+import type { FamilyRead, ReadKind, SampleSource } from './sample-source.js';
 import { isSaveError } from './save-error.js';
 
 export interface FileSourceOptions extends Omit<ReadDumpFileOptions, 'signal' | 'scan' | 'parse'> {
@@ -32,14 +32,19 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
     for (const { ipFamily, scan } of result.dumps) {
       const refreshed = scan === undefined ? null : refresherOf(ipFamily).refresh(scan);
       if (refreshed === null) return null;
-      reads.push(okRead(ipFamily, refreshed, result));
+      reads.push(okRead(ipFamily, { ...refreshed, readKind: 'refreshed' }, result));
     }
     return reads;
   }
 
   function okRead(
     ipFamily: IpFamily,
-    parts: { readonly dump: ParsedDump; readonly model?: ServiceModel; readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo> },
+    parts: {
+      readonly dump: ParsedDump;
+      readonly model?: ServiceModel;
+      readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
+      readonly readKind?: ReadKind;
+    },
     result: { readonly outputBytes: number; readonly durationSeconds: number },
   ): FamilyRead {
     return {
@@ -59,9 +64,11 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
     try {
       // Scan-only while every family's rules are stable (CounterRefresher).
       const families = [...refreshers.values()];
+      let reread = false;
       if (refreshCounters && families.length > 0 && families.every((r) => r.scanOnly)) {
         const refreshed = await refresh(signal);
         if (refreshed !== null) return refreshed;
+        reread = true;
       }
       // The sampler only builds the model from the dumps: their KUBE-SEP rules are folded, not kept.
       const result = await readDumpFile({ foldEndpointChains: true, ...options, signal, scan: refreshCounters });
@@ -74,7 +81,7 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
           // The sampler builds it again and reports the failure as its model stage.
           return okRead(ipFamily, { dump, ...(endpointChains === undefined ? {} : { endpointChains }) }, result);
         }
-        return okRead(ipFamily, { dump, model: refresherOf(ipFamily).parsedRead(scan, dump, model) }, result);
+        return okRead(ipFamily, { dump, model: refresherOf(ipFamily).parsedRead(scan, dump, model), readKind: reread ? 'reparsed' : 'parsed' }, result);
       });
     } catch (error) {
       if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;

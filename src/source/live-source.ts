@@ -54,6 +54,7 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
     let refresher = refreshers.get(ipFamily);
     if (refresher === undefined && refreshCounters) refreshers.set(ipFamily, (refresher = new CounterRefresher()));
     let missedCost = 0;
+    let reread = false;
     try {
       if (refresher?.scanOnly === true) {
         const scanner = new StructureScanner();
@@ -61,11 +62,23 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
         const refreshed = refresher.refresh(result.scan ?? scanner.end());
         const costSeconds = result.cpuSeconds ?? result.durationSeconds;
         if (refreshed !== null) {
-          return { ok: true, ipFamily, backend: chosen, command, ...refreshed, outputBytes: result.outputBytes, durationSeconds: result.durationSeconds, costSeconds, stderrTail: result.stderrTail };
+          return {
+            ok: true,
+            ipFamily,
+            backend: chosen,
+            command,
+            ...refreshed,
+            readKind: 'refreshed',
+            outputBytes: result.outputBytes,
+            durationSeconds: result.durationSeconds,
+            costSeconds,
+            stderrTail: result.stderrTail,
+          };
         }
         // kube-proxy rewrote rules since the last read: read again, parsing (this read's cost counts too).
         logger.debug('rules changed since the last parsed read: saving again to parse', { family: ipFamily, command });
         missedCost = costSeconds;
+        reread = true;
       }
       const scanner = refresher === undefined ? null : new StructureScanner();
       const result = await runIptablesSave({
@@ -94,7 +107,7 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
         // The sampler builds it again and reports the failure as its model stage.
         return read;
       }
-      return { ...read, model: refresher.parsedRead(result.scan, result.dump, model) };
+      return { ...read, model: refresher.parsedRead(result.scan, result.dump, model), readKind: reread ? 'reparsed' : 'parsed' };
     } catch (error) {
       if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;
       const outputBytes = isSaveError(error) ? (error.context.outputBytes ?? 0) : 0;

@@ -27,7 +27,14 @@ export interface FamilyReadOk extends FamilyReadBase {
   readonly model?: ServiceModel;
   /** KUBE-SEP chains folded while parsing (their rules are not in `dump`): for buildServiceModel. */
   readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
+  /**
+   * With the counter refresh on: `refreshed` (rules unchanged, counters read into the last model),
+   * `parsed`, or `reparsed` (a scan-only read found changed rules; the output was read again and parsed).
+   */
+  readonly readKind?: ReadKind;
 }
+
+export type ReadKind = 'parsed' | 'refreshed' | 'reparsed';
 
 export interface FamilyReadFailed extends FamilyReadBase {
   readonly ok: false;

@@ -129,14 +129,19 @@ describe('createLiveSource', () => {
       const source = createLiveSource({ backend: 'nft', families: ['ipv4'], ...limits, run });
       const sample = async (): Promise<FamilyRead | undefined> => (await source(new AbortController().signal))[0];
 
-      expect(connections(await sample())).toEqual([30, 10]);
+      const kind = (read: FamilyRead | undefined): string | undefined => (read?.ok ? read.readKind : 'failed');
+      const first = await sample();
+      expect(connections(first)).toEqual([30, 10]);
+      expect(kind(first)).toBe('parsed');
       writeFileSync(file, recount(IPV4_DUMP, 5));
       const second = await sample();
       expect(connections(second)).toEqual([35, 15]);
+      expect(kind(second)).toBe('parsed');
       // Two parsed reads with the same rules: from now on a read is scanned only.
       writeFileSync(file, recount(IPV4_DUMP, 9));
       const third = await sample();
       expect(connections(third)).toEqual([39, 19]);
+      expect(kind(third)).toBe('refreshed');
       expect(third?.ok && third.dump.tables.get('nat')?.chains.get('KUBE-SVC-ABCDEFGHIJKLMNOP')).toBeUndefined();
       expect(saves()).toBe(3);
 
@@ -145,7 +150,9 @@ describe('createLiveSource', () => {
         .replace(/^.*-j KUBE-SEP-BBBBBBBBBBBBBBBB\n/m, '')
         .replace('--probability 0.50000000000 ', '');
       writeFileSync(file, oneEndpoint);
-      expect(connections(await sample())).toEqual([50]);
+      const fourth = await sample();
+      expect(connections(fourth)).toEqual([50]);
+      expect(kind(fourth)).toBe('reparsed');
       expect(saves()).toBe(5);
     });
 
