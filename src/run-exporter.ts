@@ -6,6 +6,7 @@ import type { ExporterConfig } from './config.js';
 import type { Logger } from './logger-types.js';
 import { createMetricsPage, type MetricsPageOptions } from './metrics/metrics-page.js';
 import { Sampler, type Clock } from './sampler.js';
+import type { Snapshot } from './snapshot.js';
 import { createApp } from './server/app.js';
 import { ClusterWatcher } from './kube/cluster-watcher.js';
 import { DISABLED_ENRICHER, watcherEnricher, type ModelEnricher } from './kube/kube-enricher.js';
@@ -49,6 +50,8 @@ export interface ExporterHandle {
   /** Where the server listens (port resolved when 0 was asked for). */
   readonly address: ListenAddress;
   readonly sampler: Sampler;
+  /** Resolves once the metrics page shows the last snapshot published (no render running or waiting). */
+  pageRendered(): Promise<void>;
   /** Re-reads --web.config.file now, as SIGHUP does. */
   reloadWebConfig(): ReloadResult;
   /** Stops sampling (aborting an in-flight save), then closes the server. Idempotent. */
@@ -112,21 +115,43 @@ export async function runExporter(config: ExporterConfig, deps: RunExporterDeps)
     revision: deps.revision ?? 'unknown',
     ...deps.metricsPage,
   });
-  const conntrack = startConntrackView(config, { run: deps.run ?? createCommandRunner(), logger, sampler, page, source });
-  const publish = (snapshot: typeof sampler.snapshot): void => page.update(conntrack.decorate(snapshot));
+  // Every snapshot is rendered a slice at a time (page.schedule): the event loop keeps answering scrapes,
+  // which get the previous page until the new one is complete. Readiness waits for a page with data.
+  // A render fails after the sampler has moved on, so its failures are counted here and added to
+  // kube_balance_sample_errors_total{stage="render"} on the following pages.
+  let pageHasData = false;
+  let renderFailures = 0;
+  const schedulePage = (snapshot: Snapshot, what: string): void => {
+    const counted =
+      renderFailures === 0 ? snapshot : { ...snapshot, errorsTotal: { ...snapshot.errorsTotal, render: snapshot.errorsTotal.render + renderFailures } };
+    void page.schedule(counted).then(({ status, error }) => {
+      if (status === 'shown' && snapshot.lastSuccessTimestamp !== null) pageHasData = true;
+      if (error === null) return;
+      renderFailures++;
+      logger.error(`rendering the metrics page ${what} failed`, { status, error: String(error) });
+    });
+  };
+  const conntrack = startConntrackView(config, {
+    run: deps.run ?? createCommandRunner(),
+    logger,
+    sampler,
+    // The conntrack loop re-renders after each scan: through the same queue, never in one go.
+    page: { ...page, update: (snapshot) => schedulePage(snapshot, 'after a conntrack scan') },
+    source,
+  });
   // The page shows kube_balance_up 0 and friends from the start, not an empty body.
   try {
-    publish(sampler.snapshot);
+    page.update(conntrack.decorate(sampler.snapshot));
   } catch (error) {
     logger.error('rendering the initial metrics page failed', { error: String(error) });
   }
-  sampler.subscribe(publish);
+  sampler.subscribe((snapshot) => schedulePage(conntrack.decorate(snapshot), 'for a sample'));
 
   const app = createApp({
     page,
     gate: security.gate(),
     ...(config.web.maxRequests !== undefined ? { maxRequests: config.web.maxRequests } : {}),
-    isReady: () => sampler.hasData,
+    isReady: () => sampler.hasData && pageHasData,
     telemetryPath: config.web.telemetryPath,
     logger,
     landingPage: {
@@ -182,6 +207,7 @@ export async function runExporter(config: ExporterConfig, deps: RunExporterDeps)
       unregisterReload();
       await sampler.stop();
       await conntrack.stop();
+      await page.close();
       await kube.stop();
       await server.close();
     })());
@@ -193,7 +219,7 @@ export async function runExporter(config: ExporterConfig, deps: RunExporterDeps)
   deps.signal?.addEventListener('abort', onAbort, { once: true });
 
   sampler.start();
-  return { address: server.address, sampler, reloadWebConfig, close };
+  return { address: server.address, sampler, pageRendered: () => page.idle(), reloadWebConfig, close };
 }
 
 /** Starts the Service/EndpointSlice watch when credentials exist; otherwise says once why enrichment is off. */

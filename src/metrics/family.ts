@@ -65,6 +65,27 @@ export interface CollectContext {
   readonly build: BuildInfo;
 }
 
+/**
+ * collect() cut into steps: a generator that emits some series, then `yield`s, until it is done. The
+ * page renders a large snapshot a few milliseconds at a time and may pause at any yield (see
+ * page-render.ts); the snapshot and context do not change while it is paused.
+ */
+export type CollectSteps = Generator<void, void, undefined>;
+
+/**
+ * Ladders (or rows) per step of a stepped family: a step then takes well under a millisecond, and the
+ * generator's per-step cost (an iterator result object per yield) stays small next to the work.
+ */
+export const ROWS_PER_STEP = 32;
+
+/** Runs steps to the end, synchronously, and returns what they return. */
+export function drainSteps<T>(steps: Generator<void, T, undefined>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
 /** One exposition family. Adding a family = one file under families/ plus one line in families/index.ts. */
 export interface MetricFamily {
   /** Full metric name; counters end in `_total`. */
@@ -75,4 +96,10 @@ export interface MetricFamily {
   readonly labels: readonly string[];
   /** Synchronous, reads only its arguments; emits nothing to leave the family off the page. */
   collect(snapshot: Snapshot, emit: Emit, context: CollectContext): void;
+  /**
+   * The same series as collect(), in the same order, yielding between ladders or rows: for families with
+   * a series per ladder or endpoint (tens of thousands), so rendering them never holds the event loop
+   * for long. Define both with `steppedFamily` (families/define.ts), which derives collect() from it.
+   */
+  collectSteps?(snapshot: Snapshot, emit: Emit, context: CollectContext): CollectSteps;
 }

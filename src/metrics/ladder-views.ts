@@ -2,7 +2,8 @@
 import type { LadderStats } from '../analysis/types.js';
 import type { Snapshot } from '../snapshot.js';
 import type { EndpointFilter } from './endpoint-filter.js';
-import type { EndpointView, LadderView, WithheldCounts } from './family.js';
+import { ROWS_PER_STEP, drainSteps, type EndpointView, type LadderView, type WithheldCounts } from './family.js';
+import { sortSteps } from './sort-steps.js';
 
 export interface LadderViews {
   readonly ladders: readonly LadderView[];
@@ -16,6 +17,11 @@ export interface LadderViews {
  * on dump order; endpoints keep rule order, which is how the programmed ratios read.
  */
 export function buildLadderViews(snapshot: Snapshot, filter: EndpointFilter, maxEndpoints = 0): LadderViews {
+  return drainSteps(ladderViewSteps(snapshot, filter, maxEndpoints));
+}
+
+/** buildLadderViews() as steps: yields between ladders (the page renders large snapshots in slices). */
+export function* ladderViewSteps(snapshot: Snapshot, filter: EndpointFilter, maxEndpoints = 0): Generator<void, LadderViews, undefined> {
   const analysis = snapshot.analysis;
   if (analysis === null || snapshot.stale) {
     const laddersStale = snapshot.stale ? (analysis?.ladders.length ?? 0) : 0;
@@ -26,7 +32,9 @@ export function buildLadderViews(snapshot: Snapshot, filter: EndpointFilter, max
     };
   }
 
-  const sorted = analysis.ladders.map((stats) => ({ stats, labels: ladderLabels(stats) })).sort(compareLadders);
+  const sorted = analysis.ladders.map((stats) => ({ stats, labels: ladderLabels(stats) }));
+  yield;
+  yield* sortSteps(sorted, compareLadders);
   const ladders: LadderView[] = [];
   const allLadders: LadderView[] = [];
   const seen = new Set<string>();
@@ -62,8 +70,9 @@ export function buildLadderViews(snapshot: Snapshot, filter: EndpointFilter, max
     const view: LadderView = { stats, labels, endpoints };
     ladders.push(view);
     allLadders.push(view);
+    if (ladders.length % ROWS_PER_STEP === 0) yield;
   }
-  const endpointsBudget = maxEndpoints > 0 ? applyBudget(ladders, allLadders, maxEndpoints) : 0;
+  const endpointsBudget = maxEndpoints > 0 ? yield* applyBudget(ladders, allLadders, maxEndpoints) : 0;
   return { ladders, allLadders, withheld: { laddersStale: 0, laddersDuplicate, endpointsFiltered, endpointsDuplicate, endpointsBudget } };
 }
 
@@ -71,31 +80,32 @@ export function buildLadderViews(snapshot: Snapshot, filter: EndpointFilter, max
  * Keeps per-endpoint detail for the most active ladders (new connections in the window, then since
  * start) until `maxEndpoints` endpoints are used; the others keep only their service-level series.
  * A ladder is kept or dropped whole: half a ladder's endpoints would make its shares unreadable.
- * Rewrites the views in place (same order); returns how many endpoints were withheld.
+ * Rewrites the views in place (same order); returns how many endpoints were withheld. Yields between
+ * its passes and every few hundred ladders (it runs on 20,000 ladders at once).
  */
-function applyBudget(ladders: LadderView[], allLadders: LadderView[], maxEndpoints: number): number {
+function* applyBudget(ladders: LadderView[], allLadders: LadderView[], maxEndpoints: number): Generator<void, number, undefined> {
   let total = 0;
   for (const l of ladders) total += l.endpoints.length;
   if (total <= maxEndpoints) return 0;
-  const ranked = ladders
-    .filter((l) => l.endpoints.length > 0)
-    .sort((a, b) => (b.stats.window.connections ?? 0) - (a.stats.window.connections ?? 0) || b.stats.connectionsTotal - a.stats.connectionsTotal);
+  const ranked = ladders.filter((l) => l.endpoints.length > 0);
+  yield;
+  yield* sortSteps(ranked, (a, b) => (b.stats.window.connections ?? 0) - (a.stats.window.connections ?? 0) || b.stats.connectionsTotal - a.stats.connectionsTotal);
   const dropped = new Set<LadderView>();
   let used = 0;
   for (const l of ranked) {
     if (used + l.endpoints.length <= maxEndpoints) used += l.endpoints.length;
     else dropped.add(l);
   }
+  yield;
   let withheld = 0;
-  const trim = (views: LadderView[]): void => {
+  for (const l of dropped) withheld += l.endpoints.length;
+  for (const views of [ladders, allLadders]) {
     for (let i = 0; i < views.length; i++) {
       const view = views[i] as LadderView;
       if (dropped.has(view)) views[i] = { ...view, endpoints: [] };
+      if (i % (8 * ROWS_PER_STEP) === 0) yield;
     }
-  };
-  for (const l of dropped) withheld += l.endpoints.length;
-  trim(ladders);
-  trim(allLadders);
+  }
   return withheld;
 }
 

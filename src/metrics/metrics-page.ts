@@ -6,27 +6,34 @@
  * node has ~300k series. prom-client keeps one object per label set, hashes the label set on every
  * set(), and re-serialises every series on every scrape (measured on the dev VM: 250k series in five
  * Gauges took 3.7 s per registry.metrics(), about 2x longer than rendering this whole page once), and
- * vanished endpoints would linger until explicitly remove()d. The data only changes when a sample lands, so it is rendered here exactly once per
- * update(), with label text escaped once per ladder/endpoint and shared across families, and kept as
- * UTF-8 bytes; its compressed form is made at most once per update(), on the first scrape that asks
- * for it. A scrape is then a memory copy: the cached bytes (or cached deflate blocks) followed by the
+ * vanished endpoints would linger until explicitly remove()d. The data only changes when a sample
+ * lands, so it is rendered here exactly once per snapshot, with label text escaped once per
+ * ladder/endpoint and shared across families, and kept as UTF-8 bytes in ~1 MiB parts; its compressed
+ * form is made at most once per page, on the first scrape that asks for it.
+ *
+ * The exporter renders with schedule(): a few milliseconds at a time with the event loop free in
+ * between (740k series take seconds), the new page built off to the side and swapped in whole when
+ * complete, so scrapes meanwhile get the previous complete page (render-queue.ts).
+ *
+ * A scrape is then a memory copy: the cached parts (or their cached deflate blocks) followed by the
  * registry's few kilobytes. The gzip body stays ONE gzip member (curl --compressed stops after the
- * first of several): the cached part is raw deflate ending in a sync flush (byte-aligned, not final),
- * the registry's part a fresh raw deflate stream that ends it, and the trailer's CRC-32 continues
- * the cached part's. prom-client is kept for what it is good at: the process and
- * runtime metrics that do change between scrapes (memory, CPU, event-loop lag), so the exporter's own
- * footprint can be watched.
+ * first of several): each cached part is raw deflate ending in a sync flush (byte-aligned, not final),
+ * the registry's part a fresh raw deflate stream that ends it, and the trailer's CRC-32 (computed as
+ * the page is rendered) continues the cached parts'. prom-client is kept for what it is good at: the
+ * process and runtime metrics that do change between scrapes (memory, CPU, event-loop lag), so the
+ * exporter's own footprint can be watched.
  */
 import { promisify } from 'node:util';
 import { constants, crc32, deflateRaw as deflateRawCallback } from 'node:zlib';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Snapshot } from '../snapshot.js';
 import { createEndpointFilter, type EndpointFilterOptions } from './endpoint-filter.js';
-import { LabelTextCache, renderFamily } from './exposition.js';
-import type { CollectContext, MetricFamily } from './family.js';
+import type { MetricFamily } from './family.js';
 import { METRIC_FAMILIES } from './families/index.js';
-import { buildLadderViews } from './ladder-views.js';
 import { MetricsRenderError } from './metrics-render-error.js';
+import { renderPageSteps, type RenderedPage } from './page-render.js';
+import { EMPTY_PAGE_BYTES, type PageBytes } from './page-writer.js';
+import { RenderQueue } from './render-queue.js';
 
 /** Spread `config.metrics` into it for the four filters. */
 export interface MetricsPageOptions extends EndpointFilterOptions {
@@ -51,26 +58,53 @@ export interface MetricsPageOptions extends EndpointFilterOptions {
    * Default node:zlib deflateRaw (async, off the event loop); tests inject a spy to count compressions.
    */
   readonly deflate?: (data: Buffer, final: boolean) => Promise<Buffer>;
+  /** schedule(): how long one render slice may hold the event loop before yielding (ms, default 10). */
+  readonly sliceMs?: number;
+  /** schedule(): one turn of the event loop between slices (default setImmediate); tests inject one they control. */
+  readonly yieldTurn?: () => Promise<unknown>;
+}
+
+/**
+ * What schedule() did with a snapshot. `shown`: its page is served now (`error`: a MetricsRenderError
+ * when families were left off). `superseded`: a newer snapshot was shown instead, it never will be.
+ * `closed`: close() came first. `failed`: rendering threw (`error`); the previous page is still served.
+ */
+export interface ScheduleResult {
+  readonly status: 'shown' | 'superseded' | 'closed' | 'failed';
+  readonly error: Error | null;
 }
 
 export interface MetricsPage {
   /**
-   * Renders `snapshot` and swaps the result in whole: scrapes see the previous page or this one, never a
-   * mix. A family that throws is left off the page; the others are still swapped in, then a
-   * MetricsRenderError is thrown so the caller can log it and count it under stage `render`.
+   * Renders `snapshot` in one go and swaps the result in whole: scrapes see the previous page or this
+   * one, never a mix. A family that throws is left off the page; the others are still swapped in, then a
+   * MetricsRenderError is thrown so the caller can log it and count it under stage `render`. Holds the
+   * event loop for the whole render (seconds at 20,000 services): the exporter uses schedule().
    */
   update(snapshot: Snapshot): void;
+  /**
+   * Renders `snapshot` a slice at a time (`sliceMs`), yielding to the event loop between slices, and swaps
+   * the page in whole when it is complete; until then scrapes get the previous complete page. The first
+   * slice runs before this returns, so a small page is swapped in at once. One render runs at a time: a
+   * snapshot that arrives meanwhile waits for it, replacing (superseding) any snapshot already waiting;
+   * pages are swapped in in arrival order, update() counting as an arrival. Never rejects.
+   */
+  schedule(snapshot: Snapshot): Promise<ScheduleResult>;
+  /** Resolves once no scheduled render runs or waits: the page shows the last snapshot scheduled. */
+  idle(): Promise<void>;
+  /** Abandons a scheduled render in progress and drops a waiting one; later schedule() calls do nothing. Resolves when stopped. */
+  close(): Promise<void>;
   /** The last rendered page followed by the registry's metrics. Before the first update(): only the registry's. */
   render(): Promise<string>;
   /**
    * The same page as UTF-8 bytes, for the server: the cached kube_balance_* bytes followed by the
-   * registry's metrics. With `gzip`, a gzip stream of exactly those bytes: the cached gzip member of the
-   * kube_balance_* part (compressed once per update(), on first use) followed by a member of the
-   * registry's part, compressed per call.
+   * registry's metrics. With `gzip`, a gzip stream of exactly those bytes: the cached deflate blocks of the
+   * kube_balance_* part (compressed once per page, on first use) followed by those of the registry's
+   * part, compressed per call.
    */
   renderBody(gzip: boolean): Promise<Buffer>;
   /**
-   * renderBody() as its parts, to be written one after the other: the cached part is then sent without
+   * renderBody() as its parts, to be written one after the other: the cached parts are then sent without
    * being copied (35 MiB per scrape at 10,000 services). Do not modify the returned buffers.
    */
   renderParts(gzip: boolean): Promise<readonly Buffer[]>;
@@ -99,16 +133,18 @@ const defaultDeflate = (data: Buffer, final: boolean): Promise<Buffer> =>
 /** RFC 1952 member header: deflate, no flags, no mtime, OS unknown. */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
 
-interface DeflatedPart {
-  readonly deflated: Buffer;
-  readonly crc: number;
-}
+/**
+ * Deflate jobs in flight at once for one page. Each part is compressed on its own (ending in a sync
+ * flush, so the outputs concatenate into one valid deflate stream); two at a time uses two of libuv's
+ * four pool threads and leaves the others to file reads and DNS.
+ */
+const DEFLATE_CONCURRENCY = 2;
 
-/** One update()'s output, swapped in whole so a scrape never pairs one page's bytes with another's compression. */
-interface RenderedPage {
-  readonly bytes: Buffer;
-  /** `bytes` as non-final raw deflate plus its CRC-32; null until a scrape asks (and again after a failure). */
-  gzipped: Promise<DeflatedPart> | null;
+/** One page's bytes with their compression, swapped in whole so a scrape never pairs one page's bytes with another's compression. */
+interface ShownPage {
+  readonly bytes: PageBytes;
+  /** `bytes` as non-final raw deflate, part by part; null until a scrape asks (and again after a failure). */
+  deflated: Promise<readonly Buffer[]> | null;
 }
 
 function gzipTrailer(crc: number, size: number): Buffer {
@@ -118,66 +154,97 @@ function gzipTrailer(crc: number, size: number): Buffer {
   return trailer;
 }
 
+async function deflateParts(parts: readonly Buffer[], deflate: (data: Buffer, final: boolean) => Promise<Buffer>): Promise<Buffer[]> {
+  const out: Buffer[] = new Array<Buffer>(parts.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < parts.length) {
+      const index = next++;
+      out[index] = await deflate(parts[index] as Buffer, false);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DEFLATE_CONCURRENCY, parts.length) }, worker));
+  return out;
+}
+
+function renderError(rendered: RenderedPage): MetricsRenderError | null {
+  return rendered.failures.length > 0 ? new MetricsRenderError(rendered.failures) : null;
+}
+
 export function createMetricsPage(options: MetricsPageOptions): MetricsPage {
   const registry = options.registry ?? defaultSelfRegistry();
-  const families = options.families ?? METRIC_FAMILIES;
-  const filter = createEndpointFilter(options);
-  const build = {
-    version: options.version,
-    revision: options.revision,
-    nodejsVersion: options.nodejsVersion ?? process.version,
+  const renderOptions = {
+    families: options.families ?? METRIC_FAMILIES,
+    filter: createEndpointFilter(options),
+    maxEndpoints: options.maxEndpoints ?? 0,
+    windowSeconds: options.windowSeconds,
+    build: {
+      version: options.version,
+      revision: options.revision,
+      nodejsVersion: options.nodejsVersion ?? process.version,
+    },
   };
   const deflate = options.deflate ?? defaultDeflate;
-  let page: RenderedPage = { bytes: Buffer.alloc(0), gzipped: null };
+  let page: ShownPage = { bytes: EMPTY_PAGE_BYTES, deflated: null };
+  const queue = new RenderQueue<RenderedPage>({
+    render: (snapshot) => renderPageSteps(snapshot, renderOptions),
+    // Only the bytes are kept (no string): the page is tens of MiB at 10,000 services.
+    show: (rendered) => {
+      page = { bytes: rendered.bytes, deflated: null };
+    },
+    sliceMs: options.sliceMs ?? 10,
+    ...(options.yieldTurn ? { yieldTurn: options.yieldTurn } : {}),
+  });
 
-  function gzippedStatic(current: RenderedPage): Promise<DeflatedPart> {
-    if (current.gzipped === null) {
-      const pending = deflate(current.bytes, false).then((deflated) => ({ deflated, crc: crc32(current.bytes) }));
-      current.gzipped = pending;
+  function deflatedStatic(current: ShownPage): Promise<readonly Buffer[]> {
+    if (current.deflated === null) {
+      const pending = deflateParts(current.bytes.parts, deflate);
+      current.deflated = pending;
       // Do not cache a failure: the next scrape tries again.
       pending.catch(() => {
-        if (current.gzipped === pending) current.gzipped = null;
+        if (current.deflated === pending) current.deflated = null;
       });
     }
-    return current.gzipped;
+    return current.deflated;
   }
 
   async function renderParts(gzip: boolean): Promise<readonly Buffer[]> {
     const current = page;
-    const staticPart = gzip && current.bytes.length > 0 ? gzippedStatic(current) : null;
+    const { parts, size, crc } = current.bytes;
+    const staticPart = gzip && size > 0 ? deflatedStatic(current) : null;
     const dynamic = Buffer.from(await registry.metrics(), 'utf8');
-    if (!gzip) return current.bytes.length > 0 ? [current.bytes, dynamic] : [dynamic];
+    if (!gzip) return [...parts, dynamic];
     const [head, tail] = await Promise.all([staticPart, deflate(dynamic, true)]);
-    const crc = crc32(dynamic, head?.crc ?? 0);
-    const size = current.bytes.length + dynamic.length;
-    return head === null ? [GZIP_HEADER, tail, gzipTrailer(crc, size)] : [GZIP_HEADER, head.deflated, tail, gzipTrailer(crc, size)];
+    const trailer = gzipTrailer(crc32(dynamic, crc), size + dynamic.length);
+    return [GZIP_HEADER, ...(head ?? []), tail, trailer];
   }
 
   return {
     contentType: Registry.PROMETHEUS_CONTENT_TYPE,
 
     update(snapshot) {
-      const views = buildLadderViews(snapshot, filter, options.maxEndpoints ?? 0);
-      const context: CollectContext = { ...views, windowSeconds: options.windowSeconds, build };
-      const labels = new LabelTextCache();
-      const out: string[] = [];
-      const failures: { family: string; error: unknown }[] = [];
-      for (const family of families) {
-        try {
-          out.push(renderFamily(family, snapshot, context, labels));
-        } catch (error) {
-          // renderFamily returns nothing on a throw, so a half-collected family leaves no partial block.
-          failures.push({ family: family.name, error });
-        }
-      }
-      // Only the bytes are kept (not the string too): the page is tens of MiB at 10,000 services.
-      page = { bytes: Buffer.from(out.join(''), 'utf8'), gzipped: null };
-      if (failures.length > 0) throw new MetricsRenderError(failures);
+      const error = renderError(queue.renderNow(snapshot));
+      if (error !== null) throw error;
     },
+
+    async schedule(snapshot) {
+      const outcome = await queue.schedule(snapshot);
+      switch (outcome.status) {
+        case 'shown':
+          return { status: 'shown', error: renderError(outcome.result) };
+        case 'failed':
+          return { status: 'failed', error: outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error)) };
+        default:
+          return { status: outcome.status, error: null };
+      }
+    },
+
+    idle: () => queue.idle(),
+    close: () => queue.close(),
 
     async render() {
       const current = page;
-      return current.bytes.toString('utf8') + (await registry.metrics());
+      return Buffer.concat(current.bytes.parts, current.bytes.size).toString('utf8') + (await registry.metrics());
     },
 
     renderParts,

@@ -65,3 +65,47 @@ describe('createApp with a MetricsPage', () => {
     expect(headGz.headers['content-length']).toBe(String(gz.body.length));
   });
 });
+
+describe('createApp while the page renders in slices', () => {
+  it('a scrape during a render gets the previous complete page; the next one after it the new page', async () => {
+    const paused: (() => void)[] = [];
+    const page = createMetricsPage({
+      windowSeconds: 300,
+      version: '1.2.3',
+      revision: 'deadbee',
+      nodejsVersion: 'v20.0.0',
+      registry: new Registry(),
+      sliceMs: 0,
+      yieldTurn: () => new Promise<void>((resolve) => paused.push(resolve)),
+    });
+    const snapshot = (tag: string) =>
+      buildSnapshot({
+        ladders: Array.from({ length: 50 }, (_, i) => ({
+          name: { namespace: 'shop', service: `${tag}-${i}`, port: 'http' },
+          endpoints: [{ endpoint: `10.0.${i}.1:80`, total: i, window: 1 }],
+        })),
+      });
+    page.update(snapshot('old'));
+    running = await listen(createApp({ page, isReady: () => true }), '127.0.0.1:0');
+    const url = `http://127.0.0.1:${running.address.port}/metrics`;
+    const before = (await raw(url, 'GET', {})).body;
+
+    const done = page.schedule(snapshot('new'));
+    // The render is paused between two of its slices while these scrapes are served.
+    expect(paused.length).toBe(1);
+    for (let i = 0; i < 5; i++) {
+      paused.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect((await raw(url, 'GET', {})).body.equals(before)).toBe(true);
+      expect(gunzipSync((await raw(url, 'GET', { 'accept-encoding': 'gzip' })).body).equals(before)).toBe(true);
+    }
+    while (paused.length > 0) {
+      paused.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect((await done).status).toBe('shown');
+    const after = (await raw(url, 'GET', {})).body.toString('utf8');
+    expect(after).toContain('service="new-49"');
+    expect(after).not.toContain('service="old-');
+  });
+});

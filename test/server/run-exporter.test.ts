@@ -1,6 +1,8 @@
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExporterConfig } from '../../src/config.js';
+import { METRIC_FAMILIES } from '../../src/metrics/families/index.js';
+import type { MetricFamily } from '../../src/metrics/family.js';
 import { silentLogger } from '../../src/logger-types.js';
 import { runExporter, type ExporterHandle } from '../../src/run-exporter.js';
 import { createCommandRunner } from '../../src/source/run-command.js';
@@ -74,6 +76,22 @@ describe('runExporter', () => {
     const page = await (await fetch(`${base}/metrics`)).text();
     expect(page).toMatch(/kube_balance_endpoint_connections_total\{[^}]*endpoint="10\.244\.2\.3:8080"[^}]*\} 10$/m);
     expect(shims.calls()).toEqual([]);
+  });
+
+  it('counts a failed page render under stage render on the next page; ready only once a page with data is served', async () => {
+    const broken: MetricFamily = { name: 'kube_balance_broken', type: 'gauge', help: 'always throws', labels: [], collect: () => { throw new Error('boom'); } };
+    const file = shims.fixture('dump.txt', IPV4_DUMP);
+    handle = await runExporter(config({ file, families: 'auto' }), { ...deps, metricsPage: { ...deps.metricsPage, families: [broken, ...METRIC_FAMILIES] } });
+    const base = `http://127.0.0.1:${handle.address.port}`;
+    await waitForReady(base);
+    // Ready means the page already shows the sample.
+    const first = await (await fetch(`${base}/metrics`)).text();
+    expect(first).toMatch(/kube_balance_endpoint_connections_total\{[^}]*endpoint="10\.244\.2\.3:8080"[^}]*\} 10$/m);
+    expect(first).not.toContain('kube_balance_broken');
+    await handle.sampler.sampleNow();
+    await handle.pageRendered();
+    const next = await (await fetch(`${base}/metrics`)).text();
+    expect(next).toMatch(/^kube_balance_sample_errors_total\{stage="render"\} [1-9]\d*$/m);
   });
 
   it('aborting the signal closes it; close() is idempotent', async () => {

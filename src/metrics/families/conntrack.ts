@@ -5,8 +5,8 @@
  */
 import type { ConntrackEndpointStats, ConntrackServicePortStats } from '../../conntrack/types.js';
 import type { Snapshot } from '../../snapshot.js';
-import type { CollectContext, Emit, MetricFamily } from '../family.js';
-import { scalarFamily } from './define.js';
+import { ROWS_PER_STEP, type CollectContext, type Emit, type MetricFamily } from '../family.js';
+import { scalarFamily, steppedFamily } from './define.js';
 
 /** Labels of the per service port conntrack families: the ladder labels without `policy` (a flow does not say which ladder chose it). */
 export const SERVICE_PORT_LABELS = ['namespace', 'service', 'port', 'protocol', 'ip_family'] as const;
@@ -45,13 +45,15 @@ function endpointConntrackFamily(spec: {
   values: readonly string[];
   value: (endpoint: ConntrackEndpointStats, extra: string) => number | null;
 }): MetricFamily {
-  return {
+  return steppedFamily({
     name: spec.name,
     type: 'gauge',
     help: spec.help,
     labels: [...CONNTRACK_ENDPOINT_LABELS, spec.extraLabel],
-    collect(snapshot: Snapshot, emit: Emit, context: CollectContext) {
+    *collectSteps(snapshot: Snapshot, emit: Emit, context: CollectContext) {
       const filtered = filteredServices(context);
+      yield;
+      let rows = 0;
       for (const sp of okScan(snapshot)) {
         if (filtered.has(`${sp.labels.namespace}\u0000${sp.labels.service}`)) continue;
         const base = servicePortLabels(sp);
@@ -61,9 +63,10 @@ function endpointConntrackFamily(spec: {
             if (v !== null) emit([...base, ep.endpoint, extra], v);
           }
         }
+        if (++rows % ROWS_PER_STEP === 0) yield;
       }
     },
-  };
+  });
 }
 
 export const endpointActiveConnections = endpointConntrackFamily({
@@ -99,18 +102,20 @@ export const endpointTrafficPackets = endpointConntrackFamily({
 });
 
 function serviceConntrackFamily(spec: { name: string; help: string; value: (sp: ConntrackServicePortStats) => number | null }): MetricFamily {
-  return {
+  return steppedFamily({
     name: spec.name,
     type: 'gauge',
     help: spec.help,
     labels: SERVICE_PORT_LABELS,
-    collect(snapshot, emit) {
+    *collectSteps(snapshot, emit) {
+      let rows = 0;
       for (const sp of okScan(snapshot)) {
         const v = spec.value(sp);
         if (v !== null) emit(servicePortLabels(sp), v);
+        if (++rows % ROWS_PER_STEP === 0) yield;
       }
     },
-  };
+  });
 }
 
 export const serviceActiveSkewRatio = serviceConntrackFamily({

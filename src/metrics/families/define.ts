@@ -3,7 +3,11 @@ import type { Snapshot } from '../../snapshot.js';
 import {
   ENDPOINT_LABELS,
   LADDER_LABELS,
+  ROWS_PER_STEP,
+  drainSteps,
   type CollectContext,
+  type CollectSteps,
+  type Emit,
   type EndpointView,
   type LadderView,
   type MetricFamily,
@@ -18,40 +22,61 @@ interface FamilySpec<V> {
   readonly value: V;
 }
 
+/**
+ * A family defined by its steps: collect() drains collectSteps(), so the page's one-go render (update())
+ * and its sliced one (schedule()) read the same code and emit the same series.
+ */
+export function steppedFamily(
+  family: Omit<MetricFamily, 'collect' | 'collectSteps'> & {
+    collectSteps(snapshot: Snapshot, emit: Emit, context: CollectContext): CollectSteps;
+  },
+): MetricFamily {
+  return {
+    ...family,
+    collect(snapshot, emit, context) {
+      drainSteps(family.collectSteps(snapshot, emit, context));
+    },
+  };
+}
+
 /** One series per ladder with LADDER_LABELS. */
 export function ladderFamily(spec: FamilySpec<(ladder: LadderView) => number | null>): MetricFamily {
-  return {
+  return steppedFamily({
     name: spec.name,
     type: spec.type,
     help: spec.help,
     labels: LADDER_LABELS,
-    collect(_snapshot, emit, context) {
+    *collectSteps(_snapshot, emit, context) {
+      let rows = 0;
       for (const ladder of context.ladders) {
         const v = spec.value(ladder);
         if (v !== null) emit(ladder.labels, v);
+        if (++rows % ROWS_PER_STEP === 0) yield;
       }
     },
-  };
+  });
 }
 
 /** One series per endpoint with ENDPOINT_LABELS; only endpoints that pass the include/exclude filters. */
 export function endpointFamily(
   spec: FamilySpec<(endpoint: EndpointView, ladder: LadderView) => number | null>,
 ): MetricFamily {
-  return {
+  return steppedFamily({
     name: spec.name,
     type: spec.type,
     help: spec.help,
     labels: ENDPOINT_LABELS,
-    collect(_snapshot, emit, context) {
+    *collectSteps(_snapshot, emit, context) {
+      let rows = 0;
       for (const ladder of context.ladders) {
         for (const endpoint of ladder.endpoints) {
           const v = spec.value(endpoint, ladder);
           if (v !== null) emit(endpoint.labels, v);
         }
+        if (++rows % ROWS_PER_STEP === 0) yield;
       }
     },
-  };
+  });
 }
 
 const NO_LABELS: readonly string[] = [];

@@ -1,6 +1,6 @@
 /** The Kubernetes-enrichment families: API sync state, endpoint metadata to join on, and rule drift per ladder. */
-import { LADDER_LABELS, type CollectContext, type LadderView, type MetricFamily } from '../family.js';
-import { scalarFamily } from './define.js';
+import { LADDER_LABELS, ROWS_PER_STEP, type CollectContext, type LadderView, type MetricFamily } from '../family.js';
+import { scalarFamily, steppedFamily } from './define.js';
 
 export const kubeEnabled = scalarFamily({
   name: 'kube_balance_kube_enabled',
@@ -32,24 +32,26 @@ export const kubeWatchErrorsTotal = scalarFamily({
   value: (s) => (s.kube?.enabled === true ? s.kube.watchErrorsTotal : null),
 });
 
-export const endpointInfo: MetricFamily = {
+export const endpointInfo = steppedFamily({
   name: 'kube_balance_endpoint_info',
   type: 'gauge',
   help:
     'Kubernetes metadata of an endpoint in this node\'s rules, value always 1: pod, the pod\'s node, zone and ' +
     'EndpointSlice conditions. Join on namespace, service, port, endpoint.',
   labels: ['namespace', 'service', 'port', 'endpoint', 'pod', 'pod_node', 'zone', 'ready', 'serving', 'terminating'],
-  collect(snapshot, emit, context) {
+  *collectSteps(snapshot, emit, context) {
     const rows = snapshot.kube?.enrichment?.endpointInfo;
     if (rows === undefined || context.ladders.length === 0) return;
+    let i = 0;
     for (const r of rows) {
       emit(
         [r.namespace, r.service, r.port, r.endpoint, r.pod ?? '', r.podNode ?? '', r.zone ?? '', String(r.ready), String(r.serving), String(r.terminating)],
         1,
       );
+      if (++i % ROWS_PER_STEP === 0) yield;
     }
   },
-};
+});
 
 const laddersByKey = new WeakMap<CollectContext, Map<string, LadderView>>();
 
@@ -63,21 +65,24 @@ function ladderIndex(context: CollectContext): Map<string, LadderView> {
 }
 
 function driftFamily(name: string, help: string, count: (d: { missing: readonly string[]; stale: readonly string[] }) => number): MetricFamily {
-  return {
+  return steppedFamily({
     name,
     type: 'gauge',
     help,
     labels: LADDER_LABELS,
-    collect(snapshot, emit, context) {
+    *collectSteps(snapshot, emit, context) {
       const drift = snapshot.kube?.enrichment?.drift;
       if (drift === undefined) return;
       const index = ladderIndex(context);
+      yield;
+      let rows = 0;
       for (const d of drift) {
         const ladder = index.get(d.ladderKey);
         if (ladder !== undefined) emit(ladder.labels, count(d));
+        if (++rows % ROWS_PER_STEP === 0) yield;
       }
     },
-  };
+  });
 }
 
 export const serviceDriftMissingEndpoints = driftFamily(
