@@ -7,11 +7,12 @@
  * escapes, known syntax). Anything else returns null and the caller falls back to tokenize + parseRule,
  * the reference implementation this must agree with field for field (test/bench/fast-rule.test.ts).
  */
+import { FNV_OFFSET, FNV_PRIME, hashText, latin1, NameTable, RecentStrings, sameBytes, sameText } from './byte-strings.js';
 import type { AddressMatch, Counters, ProbabilityMatch, RecentMatch, Rule } from './types.js';
 
 const MAX_TOKENS = 256;
+/** Slots of the recent-values cache: a few distinct comments per service port recur within a few hundred lines. */
 const CACHE_BITS = 14;
-const CACHE_MASK = (1 << CACHE_BITS) - 1;
 
 const enum Flag {
   NotFlag,
@@ -68,28 +69,41 @@ const FLAG_TEXTS: ReadonlyArray<readonly [Flag, readonly string[]]> = [
   [Flag.Valueless, VALUELESS],
 ];
 
-function hashText(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h;
-}
-
-/** Flag hash → candidates (verified byte by byte; collisions are allowed, just slower). */
-const FLAGS = new Map<number, { text: string; flag: Flag }[]>();
+/**
+ * Open-addressed table of flag texts by hash, filled once: a token's flag is one probe with the hash
+ * the tokenizer already computed, verified byte by byte.
+ */
+const FLAG_BITS = 8;
+const FLAG_MASK = (1 << FLAG_BITS) - 1;
+const flagHashes = new Int32Array(FLAG_MASK + 1);
+const flagTexts: (string | undefined)[] = new Array<string | undefined>(FLAG_MASK + 1).fill(undefined);
+const flagValues = new Uint8Array(FLAG_MASK + 1);
+/** Each slot's flag text as bytes, at slot * FLAG_BYTES (no flag is longer). */
+const FLAG_BYTES = 24;
+const flagBytes = new Uint8Array((FLAG_MASK + 1) * FLAG_BYTES);
 for (const [flag, texts] of FLAG_TEXTS) {
   for (const text of texts) {
+    if (text.length > FLAG_BYTES) throw new Error(`flag ${text} is longer than FLAG_BYTES`);
     const h = hashText(text);
-    const list = FLAGS.get(h) ?? [];
-    list.push({ text, flag });
-    FLAGS.set(h, list);
+    let slot = (h ^ (h >>> 15)) & FLAG_MASK;
+    while (flagTexts[slot] !== undefined) slot = (slot + 1) & FLAG_MASK;
+    flagHashes[slot] = h;
+    flagTexts[slot] = text;
+    flagValues[slot] = flag;
+    flagBytes.set(Buffer.from(text, 'latin1'), slot * FLAG_BYTES);
   }
 }
 
-function sameText(text: string, bytes: Uint8Array, start: number, end: number): boolean {
-  if (text.length !== end - start) return false;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== bytes[start + i]) return false;
-  return true;
-}
+/** Per byte: 0 part of a word, 1 separator (space, tab, CR), 2 the reference tokenizer must decide (quote, backslash, non-ASCII). */
+const WORD = 0;
+const SEPARATOR = 1;
+const BYTE_CLASS = new Uint8Array(256);
+BYTE_CLASS[32] = SEPARATOR;
+BYTE_CLASS[9] = SEPARATOR;
+BYTE_CLASS[13] = SEPARATOR;
+BYTE_CLASS[34] = 2;
+BYTE_CLASS[92] = 2;
+BYTE_CLASS.fill(2, 128);
 
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 13;
@@ -121,90 +135,104 @@ export function readBracketCounters(bytes: Buffer, start: number, close: number,
   return packets === 0 && byteCount === 0 ? zero : { packets, bytes: byteCount };
 }
 
-const HOST_V4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-
-/** parse-rule.ts isEndpointAddress. */
-function isEndpointAddress(text: string): boolean {
-  if (text.charCodeAt(0) === 91) {
-    const close = text.indexOf(']:');
-    return close > 1 && isDigits(text, close + 2);
+/** parse-rule.ts isEndpointAddress on bytes: `[v6]:port`, or `a.b.c.d:port` with 1–3 digits per group. */
+function isEndpointAddress(bytes: Buffer, start: number, end: number): boolean {
+  if (bytes[start] === 91) {
+    for (let i = start + 1; i + 1 < end; i++) if (bytes[i] === 93 && bytes[i + 1] === 58) return i - start > 1 && isDigits(bytes, i + 2, end);
+    return false;
   }
-  const colon = text.lastIndexOf(':');
-  if (colon <= 0 || !isDigits(text, colon + 1)) return false;
-  return HOST_V4.test(text.slice(0, colon));
+  let colon = end - 1;
+  while (colon >= start && bytes[colon] !== 58) colon--;
+  if (colon <= start || !isDigits(bytes, colon + 1, end)) return false;
+  let dots = 0;
+  let digits = 0;
+  for (let i = start; i < colon; i++) {
+    const c = bytes[i] as number;
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return false;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return false;
+      digits = 0;
+    } else {
+      return false;
+    }
+  }
+  return dots === 3 && digits > 0;
 }
 
-function isDigits(text: string, from: number): boolean {
-  const length = text.length - from;
+/** parseNonNegativeInteger's test: 1–20 ASCII digits. */
+function isDigits(bytes: Buffer, start: number, end: number): boolean {
+  const length = end - start;
   if (length === 0 || length > 20) return false;
-  for (let i = from; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (let i = start; i < end; i++) {
+    const c = bytes[i] as number;
     if (c < 48 || c > 57) return false;
   }
   return true;
 }
 
-/** Resolves a jump target to the declared chain's own string (shared instead of one copy per rule). */
-export type TargetResolver = (name: string) => string;
-
 export class FastRuleReader {
   private readonly starts = new Int32Array(MAX_TOKENS);
   private readonly ends = new Int32Array(MAX_TOKENS);
-  /** Direct-mapped cache of recent value strings by content hash: repeated values share one string, memory stays fixed. */
-  private readonly cacheHashes = new Int32Array(CACHE_MASK + 1);
-  private readonly cacheStrings: (string | undefined)[] = new Array<string | undefined>(CACHE_MASK + 1).fill(undefined);
-  private readonly targets = new Map<string, string>();
+  /** FNV-1a of each token, computed while tokenizing: flags, values and names are looked up by it. */
+  private readonly hashes = new Int32Array(MAX_TOKENS);
+  private readonly values = new RecentStrings(CACHE_BITS);
+  /** Chain names and targets: the declared chain's own string (DumpParser declares chains through it too). */
+  readonly names = new NameTable();
   private readonly probabilities = new Map<string, ProbabilityMatch>();
   private readonly addresses = new Map<string, AddressMatch>();
   /** `[0:0]`, the commonest counters, shared (Counters is read-only). */
   readonly zero: Counters = { packets: 0, bytes: 0 };
-  private lastChain = '';
 
-  constructor(private readonly resolveTarget: TargetResolver) {}
-
-  /** Forget resolved targets (a new table starts: its chains are different objects). */
-  resetTargets(): void {
-    this.targets.clear();
+  /** Forget chain names (a new table starts: its chains are other chains). */
+  resetNames(): void {
+    this.names.clear();
   }
 
-  /** A string for bytes[start, end), shared with an equal recent one. ASCII only (the caller checked). */
-  private text(bytes: Buffer, start: number, end: number): string {
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
-    const slot = h & CACHE_MASK;
-    const cached = this.cacheStrings[slot];
-    if (cached !== undefined && this.cacheHashes[slot] === h && sameText(cached, bytes, start, end)) return cached;
-    const text = bytes.toString('latin1', start, end);
-    this.cacheHashes[slot] = h;
-    this.cacheStrings[slot] = text;
-    return text;
+  /** A string for token `t`, shared with an equal recent one. ASCII only (the tokenizer checked). */
+  private text(bytes: Buffer, t: number): string {
+    return this.values.get(bytes, this.starts[t] as number, this.ends[t] as number, this.hashes[t] as number);
   }
 
-  private flag(bytes: Buffer, start: number, end: number): Flag {
+  /** Token `t` as a chain name (the rule's chain, a jump target). */
+  private name(bytes: Buffer, t: number): string {
+    return this.names.get(bytes, this.starts[t] as number, this.ends[t] as number, this.hashes[t] as number);
+  }
+
+  private flag(bytes: Buffer, t: number): Flag {
+    const start = this.starts[t] as number;
+    const end = this.ends[t] as number;
     const length = end - start;
     if (length === 1 && bytes[start] === 33) return Flag.Negate;
     if (length === 0 || bytes[start] !== 45) return Flag.NotFlag;
-    if (length > 20) return Flag.OtherFlag;
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
-    const candidates = FLAGS.get(h);
-    if (candidates !== undefined) for (const c of candidates) if (sameText(c.text, bytes, start, end)) return c.flag;
-    return Flag.OtherFlag;
+    const h = this.hashes[t] as number;
+    let slot = (h ^ (h >>> 15)) & FLAG_MASK;
+    for (;;) {
+      const text = flagTexts[slot];
+      if (text === undefined) return Flag.OtherFlag;
+      if (flagHashes[slot] === h && text.length === length && sameBytes(flagBytes, slot * FLAG_BYTES, bytes, start, length)) return flagValues[slot] as Flag;
+      slot = (slot + 1) & FLAG_MASK;
+    }
   }
 
-  /** Splits into tokens; -1 when the line needs the reference tokenizer (quotes inside words, escapes, non-ASCII). */
+  /**
+   * Splits into tokens and hashes each; -1 when the line needs the reference tokenizer (quotes inside
+   * words, escapes, non-ASCII).
+   */
   private tokenize(bytes: Buffer, start: number, end: number): number {
     const starts = this.starts;
     const ends = this.ends;
+    const hashes = this.hashes;
     let n = 0;
     let i = start;
     while (i < end) {
       let c = bytes[i] as number;
-      if (isSpace(c)) {
+      if (c === 32 || c === 9 || c === 13) {
         i++;
         continue;
       }
       if (n === MAX_TOKENS) return -1;
+      let h = FNV_OFFSET;
       if (c === 34) {
         const s = ++i;
         for (;;) {
@@ -212,9 +240,11 @@ export class FastRuleReader {
           c = bytes[i] as number;
           if (c === 34) break;
           if (c === 92 || c > 127) return -1;
+          h = Math.imul(h ^ c, FNV_PRIME);
           i++;
         }
         starts[n] = s;
+        hashes[n] = h;
         ends[n++] = i++;
         if (i < end && !isSpace(bytes[i] as number)) return -1;
         continue;
@@ -222,31 +252,19 @@ export class FastRuleReader {
       const s = i;
       while (i < end) {
         c = bytes[i] as number;
-        if (isSpace(c)) break;
-        if (c === 34 || c === 92 || c > 127) return -1;
+        const k = BYTE_CLASS[c] as number;
+        if (k !== WORD) {
+          if (k === SEPARATOR) break;
+          return -1;
+        }
+        h = Math.imul(h ^ c, FNV_PRIME);
         i++;
       }
       starts[n] = s;
+      hashes[n] = h;
       ends[n++] = i;
     }
     return n;
-  }
-
-  private chainName(bytes: Buffer, start: number, end: number): string {
-    if (sameText(this.lastChain, bytes, start, end)) return this.lastChain;
-    this.lastChain = this.resolveTarget(bytes.toString('latin1', start, end));
-    return this.lastChain;
-  }
-
-  private target(bytes: Buffer, start: number, end: number): string {
-    const text = this.text(bytes, start, end);
-    let resolved = this.targets.get(text);
-    if (resolved === undefined) {
-      resolved = this.resolveTarget(text);
-      // Only the few well-known targets are remembered; chain targets resolve through the chain map.
-      if (this.targets.size < 64 && !text.startsWith('KUBE-S')) this.targets.set(text, resolved);
-    }
-    return resolved;
   }
 
   private address(address: string, negated: boolean): AddressMatch {
@@ -272,11 +290,11 @@ export class FastRuleReader {
     if (n < 2) return null;
     const starts = this.starts;
     const ends = this.ends;
-    if (this.flag(bytes, starts[0] as number, ends[0] as number) !== Flag.Append) return null;
+    if (this.flag(bytes, 0) !== Flag.Append) return null;
     const chainStart = starts[1] as number;
     const chainEnd = ends[1] as number;
     if (chainEnd === chainStart || bytes[chainStart] === 45) return null;
-    const chain = this.chainName(bytes, chainStart, chainEnd);
+    const chain = this.names.chain(bytes, this.starts[1] as number, this.ends[1] as number, this.hashes[1] as number);
 
     let counters = prefixCounters;
     let source: AddressMatch | null = null;
@@ -297,7 +315,7 @@ export class FastRuleReader {
 
     let i = 2;
     while (i < n) {
-      const flag = this.flag(bytes, starts[i] as number, ends[i] as number);
+      const flag = this.flag(bytes, i);
       if (flag === Flag.Negate) {
         negate = true;
         i++;
@@ -324,10 +342,15 @@ export class FastRuleReader {
           if (ve - vs === 1 && bytes[vs] === 33) {
             // Pre-1.4.3 syntax put the `!` after the flag: `-s ! 10.0.0.0/8`.
             negate = true;
-            address = i < n ? this.text(bytes, starts[i] as number, ends[i] as number) : '';
+            address = i < n ? this.text(bytes, i) : '';
             i++;
+          } else if (negate) {
+            address = this.text(bytes, i - 1);
           } else {
-            address = this.text(bytes, vs, ve);
+            // A plain address is mostly one of a kind (an endpoint's hairpin `-s`, a cluster IP's `-d`):
+            // through the cache it would only push out the comments that do repeat. A negated one
+            // (`! -s <pod CIDR>` in every KUBE-SVC chain) is shared.
+            address = latin1(bytes, vs, ve);
           }
           if (flag === Flag.Source) source = this.address(address, negate);
           else destination = this.address(address, negate);
@@ -336,7 +359,7 @@ export class FastRuleReader {
         }
         case Flag.Protocol:
           if (i + 1 >= n) return null;
-          protocol = this.text(bytes, vs, ve).toLowerCase();
+          protocol = this.text(bytes, i + 1).toLowerCase();
           conditional = true;
           i += 2;
           break;
@@ -347,7 +370,7 @@ export class FastRuleReader {
           break;
         case Flag.Comment: {
           if (i + 1 >= n) return null;
-          const text = this.text(bytes, vs, ve);
+          const text = this.text(bytes, i + 1);
           comment = comment === null ? text : `${comment} ${text}`;
           i += 2;
           break;
@@ -360,7 +383,7 @@ export class FastRuleReader {
           break;
         case Flag.Probability: {
           if (i + 1 >= n) return null;
-          const text = this.text(bytes, vs, ve);
+          const text = this.text(bytes, i + 1);
           let match = this.probabilities.get(text);
           if (match === undefined) {
             const v = Number(text);
@@ -375,7 +398,7 @@ export class FastRuleReader {
         }
         case Flag.Name:
           if (i + 1 >= n) return null;
-          recentName = this.text(bytes, vs, ve);
+          recentName = this.text(bytes, i + 1);
           i += 2;
           break;
         case Flag.Seconds:
@@ -386,7 +409,7 @@ export class FastRuleReader {
         case Flag.Jump:
         case Flag.Goto:
           if (i + 1 >= n) return null;
-          target = this.target(bytes, vs, ve);
+          target = this.name(bytes, i + 1);
           isGoto = flag === Flag.Goto;
           i += 2;
           // `DNAT [unsupported revision]`: an iptables-save older than the rule's writer.
@@ -398,8 +421,7 @@ export class FastRuleReader {
           break;
         case Flag.ToDestination: {
           if (i + 1 >= n) return null;
-          const d = bytes.toString('latin1', vs, ve);
-          if (isEndpointAddress(d)) dnatDestination = d;
+          if (isEndpointAddress(bytes, vs, ve)) dnatDestination = latin1(bytes, vs, ve);
           else lossy = true;
           i += 2;
           break;

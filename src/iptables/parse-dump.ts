@@ -1,4 +1,5 @@
 /** Streaming one-pass parser for iptables-save / `iptables -S -v` / iptables-restore text: table → chains → rules → COMMIT. */
+import { FNV_OFFSET, FNV_PRIME } from './byte-strings.js';
 import { FastRuleReader, readBracketCounters } from './fast-rule.js';
 import { parseBracketCounters, parseRule, RuleSyntaxError, type RuleInterner } from './parse-rule.js';
 import { tokenize, TokenizeError } from './tokenize.js';
@@ -74,11 +75,15 @@ export class DumpParser {
     comment: (text) => (text === this.lastComment ? this.lastComment : (this.lastComment = text)),
   };
   private readonly fast: FastRuleReader | null;
+  private readonly headerParts = new Int32Array(8);
+  /** The chain the last rule was appended to: a chain's rules are consecutive, so most appends skip the Map. */
+  private lastChain: MutableChain | null = null;
+  private lastChainTable: MutableTable | null = null;
 
   constructor(options: DumpParserOptions = {}) {
     this.keepChain = options.keepChain;
     this.onRule = options.onRule;
-    this.fast = options.fastPath === false ? null : new FastRuleReader((name) => this.current?.chains.get(name)?.name ?? name);
+    this.fast = options.fastPath === false ? null : new FastRuleReader();
   }
 
   /** Number of lines consumed so far. */
@@ -142,7 +147,8 @@ export class DumpParser {
       // A pushed-to array keeps room for 16 elements: a KUBE-SEP chain's 2 rules would carry 14 empty
       // slots (~110 bytes) each. An exact-size copy saves ~20 MB on a 200k-endpoint dump.
       for (const table of this.tables.values()) {
-        for (const chain of table.chains.values()) if (chain.rules.length < 16) chain.rules = chain.rules.slice();
+        // An empty array has no element storage at all: only chains with rules are copied.
+        for (const chain of table.chains.values()) if (chain.rules.length > 0 && chain.rules.length < 16) chain.rules = chain.rules.slice();
       }
     }
     const truncated = this.explicitTableOpen;
@@ -214,8 +220,9 @@ export class DumpParser {
     const table: MutableTable = { name, chains: new Map() };
     this.tables.set(name, table);
     this.current = table;
+    this.lastChain = null;
     this.explicitTableOpen = true;
-    this.fast?.resetTargets();
+    this.fast?.resetNames();
   }
 
   private tableForContent(): MutableTable {
@@ -255,27 +262,34 @@ export class DumpParser {
    * the line to parseChainHeader, whose `split(/\s+/)` decides the odd cases.
    */
   private parsePlainChainHeader(bytes: Buffer, start: number, end: number): boolean {
-    const parts: number[] = [];
+    // Up to four words: NAME POLICY [p:b] and one more, which makes the line odd (the slow path decides).
+    const parts = this.headerParts;
+    let words = 0;
+    let nameHash = FNV_OFFSET;
     let i = start + 1;
     if (i >= end || bytes[i] === 32 || bytes[i] === 9) return false;
-    while (i < end && parts.length < 8) {
+    while (i < end && words < 4) {
       const s = i;
       while (i < end) {
         const c = bytes[i] as number;
         if (c === 32 || c === 9) break;
         if (c > 127 || (c >= 10 && c <= 13)) return false;
+        if (words === 0) nameHash = Math.imul(nameHash ^ c, FNV_PRIME);
         i++;
       }
-      parts.push(s, i);
+      parts[2 * words] = s;
+      parts[2 * words + 1] = i;
+      words++;
       while (i < end && (bytes[i] === 32 || bytes[i] === 9)) i++;
     }
-    if (parts.length < 4 || i < end) return false;
-    const name = bytes.toString('latin1', parts[0] as number, parts[1] as number);
+    if (words < 2 || i < end) return false;
+    const fast = this.fast as FastRuleReader;
     let policyCounters: Counters | null = null;
-    if (parts.length >= 6) {
-      policyCounters = readBracketCounters(bytes, parts[4] as number, (parts[5] as number) - 1, (this.fast as FastRuleReader).zero);
+    if (words >= 3) {
+      policyCounters = readBracketCounters(bytes, parts[4] as number, (parts[5] as number) - 1, fast.zero);
       if (policyCounters === null) return false;
     }
+    const name = fast.names.lookup(bytes, parts[0] as number, parts[1] as number, nameHash);
     const userChain = (parts[3] as number) - (parts[2] as number) === 1 && bytes[parts[2] as number] === 45;
     this.declareChain(this.tableForContent(), name, userChain ? null : policyCounters);
     return true;
@@ -289,12 +303,15 @@ export class DumpParser {
       this.warn(`line ${this.lineNumber}: chain ${name} declared again; its earlier rules are replaced`);
     }
     table.chains.set(name, { name, declaredAt: this.lineNumber, policyCounters, rules: [] });
+    this.lastChain = null;
   }
 
   private parseCounterPrefixed(bytes: Buffer, start: number, end: number): void {
-    const close = bytes.indexOf(93 /* ] */, start);
+    // `[p:b]` is a few bytes: a loop is cheaper than a native indexOf call per line.
+    let close = start;
+    while (close < end && bytes[close] !== 93 /* ] */) close++;
     const counters =
-      close <= 0 || close >= end
+      close >= end
         ? null
         : this.fast !== null
           ? readBracketCounters(bytes, start, close, this.fast.zero)
@@ -322,6 +339,12 @@ export class DumpParser {
   }
 
   private appendRule(table: MutableTable, chainName: string, rule: Rule): void {
+    const last = this.lastChain;
+    // Valid while the Map still holds that object (declareChain, -X and a new table clear it).
+    if (last !== null && last.name === chainName && table === this.lastChainTable) {
+      last.rules.push(rule);
+      return;
+    }
     let chain = table.chains.get(chainName);
     if (chain === undefined) {
       // iptables-save declares every chain before its rules; excerpts may not.
@@ -329,6 +352,8 @@ export class DumpParser {
       table.chains.set(chainName, chain);
     }
     chain.rules.push(rule);
+    this.lastChain = chain;
+    this.lastChainTable = table;
   }
 
   private parseCommand(bytes: Buffer, start: number, end: number, prefixCounters: Counters | null): void {
@@ -398,6 +423,7 @@ export class DumpParser {
           return;
         }
         const table = this.tableForContent();
+        this.lastChain = null;
         if (command === '-X' || command === '--delete-chain') table.chains.delete(chainName);
         else table.chains.get(chainName)?.rules.splice(0);
         return;

@@ -1,6 +1,6 @@
 /** The model stage: a parsed nat table → one ladder per KUBE-SVC / KUBE-SVL / KUBE-XLB chain, with endpoints. */
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
-import { splitServiceChain } from './chain-names.js';
+import { serviceChainPrefix } from './chain-names.js';
 import { type EndpointChainInfo, readEndpointChain, resolveEndpoint } from './endpoint-chain.js';
 import { type LadderChainRead, readLadderChain } from './ladder-chain.js';
 import { type ResolvedName, resolveName } from './resolve-name.js';
@@ -70,15 +70,20 @@ export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily, options:
     }
   }
 
-  // Per ladder: its read, and the SEP chain info of each ladder rule (parallel array). SEP chains
-  // shared by KUBE-SVC and KUBE-SVL are read twice: two rules each, cheaper than a second
-  // 200k-entry Map on large clusters.
-  const reads = new Map<string, { read: LadderChainRead; infos: EndpointChainInfo[] }>();
+  // Per ladder, in `ladders` order (both loops below walk it): its group, its read, and the SEP chain
+  // info of each ladder rule, all ladders' in one array (a ladder's start at its index in
+  // `infoStarts`). SEP chains shared by KUBE-SVC and KUBE-SVL are read twice: two rules each, cheaper
+  // than a second 200k-entry Map on large clusters.
+  const ladderGroups: ServicePortGroup[] = [];
+  const reads: LadderChainRead[] = [];
+  const infos: EndpointChainInfo[] = [];
+  const infoStarts: number[] = [];
   for (const [chain, suffix] of ladders) {
     const g = groups.get(suffix) as ServicePortGroup;
     const read = readLadderChain(nat.chains.get(chain));
-    const infos: EndpointChainInfo[] = [];
-    reads.set(chain, { read, infos });
+    ladderGroups.push(g);
+    reads.push(read);
+    infoStarts.push(infos.length);
     const masq = read.masquerade;
     if (masq !== null) {
       noteName(g, NameSource.Masquerade, masq.comment);
@@ -122,14 +127,17 @@ export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily, options:
 
   const hasCounters = dump.hasCounters;
   const result: Ladder[] = [];
+  let index = 0;
   for (const [chain, suffix] of ladders) {
-    const g = groups.get(suffix) as ServicePortGroup;
-    const { read, infos } = reads.get(chain) as { read: LadderChainRead; infos: EndpointChainInfo[] };
+    const g = ladderGroups[index] as ServicePortGroup;
+    const read = reads[index] as LadderChainRead;
+    const infoStart = infoStarts[index] as number;
+    index++;
     const resolved = names.get(suffix);
     const name = resolved?.name ?? null;
     // Every port of one Service shares its cluster IP (per family): fill it from a sibling port.
     const clusterIP = g.clusterIP ?? (name === null ? null : (clusterIPByService.get(`${name.namespace}/${name.service}`) ?? null));
-    const policy: Policy = splitServiceChain(chain)?.prefix === 'KUBE-SVC-' ? 'cluster' : 'local';
+    const policy: Policy = serviceChainPrefix(chain) === 'KUBE-SVC-' ? 'cluster' : 'local';
     const hasAffinity = read.affinityTimeoutSeconds !== undefined;
     const n = read.rules.length;
     let remaining = 1;
@@ -140,7 +148,7 @@ export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily, options:
       const programmedRatio = p * remaining;
       remaining *= 1 - p;
       fingerprint.push(`${rule.chain}:${rule.probability?.text ?? ''}`);
-      const info = infos[i] as EndpointChainInfo;
+      const info = infos[infoStart + i] as EndpointChainInfo;
       const connections = hasCounters ? (rule.packets ?? 0) + (rule.affinityPackets ?? 0) : null;
       if (ladderConnections !== null && connections !== null) ladderConnections += connections;
       return {

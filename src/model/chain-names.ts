@@ -33,13 +33,29 @@ function hash16(text: string): string {
 }
 
 /**
+ * Every sample verifies each service port's name against its chain suffix (resolveName), and the kube
+ * join hashes every Service port: the same few thousand inputs, sample after sample. A sha256 through
+ * node:crypto costs microseconds; a lookup does not. Pure, so a cache is safe; bounded (cleared when
+ * full, ~100 bytes an entry) because the inputs come from rule comments.
+ */
+const SUFFIX_CACHE_LIMIT = 1 << 17;
+const suffixCache = new Map<string, string>();
+
+/**
  * The suffix shared by a service port's KUBE-SVC/SVL/EXT/FW/XLB chains. kube-proxy's
  * `portProtoHash(servicePortName, protocol)` in pkg/proxy/iptables/proxier.go hashes the
  * ServicePortName exactly as it prints it in comments (`ns/svc:port`, `ns/svc` for an unnamed port
  * since v1.19, `ns/svc:` before) followed by the lower-case protocol, with no separator.
  */
 export function servicePortChainSuffix(servicePortName: string, protocol: string): string {
-  return hash16(servicePortName + protocol.toLowerCase());
+  const input = servicePortName + protocol.toLowerCase();
+  let suffix = suffixCache.get(input);
+  if (suffix === undefined) {
+    if (suffixCache.size >= SUFFIX_CACHE_LIMIT) suffixCache.clear();
+    suffix = hash16(input);
+    suffixCache.set(input, suffix);
+  }
+  return suffix;
 }
 
 /** `KUBE-SVC-…` (or another prefix) for a service port, as `servicePortChainName` and friends in proxier.go. */
@@ -55,8 +71,11 @@ export function endpointChainName(servicePortName: string, protocol: string, end
   return 'KUBE-SEP-' + hash16(servicePortName + protocol.toLowerCase() + endpoint);
 }
 
-/** Splits a service-port chain name into prefix and suffix; null for any other chain. */
-export function splitServiceChain(chain: string): { prefix: ServiceChainPrefix; suffix: string } | null {
+/**
+ * The service-port prefix of a chain name (with a non-empty suffix after it); null for any other
+ * chain. Allocates nothing: the model asks this of every chain and jump target.
+ */
+export function serviceChainPrefix(chain: string): ServiceChainPrefix | null {
   // Dispatch on the 6th character to avoid five startsWith calls per rule in hot loops.
   if (!chain.startsWith('KUBE-')) return null;
   let prefix: ServiceChainPrefix;
@@ -81,8 +100,13 @@ export function splitServiceChain(chain: string): { prefix: ServiceChainPrefix; 
     default:
       return null;
   }
-  const suffix = chain.slice(prefix.length);
-  return suffix.length === 0 ? null : { prefix, suffix };
+  return chain.length > prefix.length ? prefix : null;
+}
+
+/** Splits a service-port chain name into prefix and suffix; null for any other chain. */
+export function splitServiceChain(chain: string): { prefix: ServiceChainPrefix; suffix: string } | null {
+  const prefix = serviceChainPrefix(chain);
+  return prefix === null ? null : { prefix, suffix: chain.slice(prefix.length) };
 }
 
 export function isEndpointChain(chain: string): boolean {

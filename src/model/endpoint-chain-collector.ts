@@ -39,8 +39,10 @@ export interface EndpointChainCollector {
   /** For DumpParserOptions.onRule. */
   readonly onRule: (table: string, rule: Rule) => void;
   /**
-   * What readEndpointChain would give for each folded chain of the finished dump. Chains without an
-   * entry (no rules, or only rules an earlier declaration replaced) read as the dump's chain does.
+   * What readEndpointChain would give for each folded chain of the finished dump (its four fields; an
+   * entry may carry the fold's bookkeeping too). Chains without an entry (no rules, or only rules an
+   * earlier declaration replaced) read as the dump's chain does. The collector is then ready for the
+   * next dump.
    */
   finish(dump: ParsedDump): Map<string, EndpointChainInfo>;
 }
@@ -53,10 +55,10 @@ function folds(table: string, chain: string): boolean {
  * Same decisions, same order as readEndpointChain's loop. Comments and protocols repeat across the
  * chains (one comment per service port, not per endpoint): `intern` keeps one string of each.
  */
-function fold(run: Run, rule: Rule, intern: (text: string) => string): void {
+function fold(run: Run, rule: Rule, intern: (text: string) => string, internProtocol: (text: string) => string): void {
   if (run.comment === null && rule.comment !== null) run.comment = intern(rule.comment);
   if (rule.target === 'DNAT') {
-    if (run.protocol === null && rule.protocol !== null) run.protocol = intern(rule.protocol);
+    if (run.protocol === null && rule.protocol !== null) run.protocol = internProtocol(rule.protocol);
     if (run.dnat === null && !rule.lossy && rule.dnatDestination !== null) run.dnat = rule.dnatDestination;
   } else if (rule.target === 'KUBE-MARK-MASQ' && run.hairpinIP === null && rule.source !== null && !rule.source.negated) {
     run.hairpinIP = hostAddress(rule.source.address);
@@ -72,24 +74,75 @@ export function createEndpointChainCollector(): EndpointChainCollector {
     strings.set(text, text);
     return text;
   };
+  // The protocol is the same word chain after chain: the last one is checked before the Map.
+  let lastProtocol = '';
+  const internProtocol = (text: string): string => (text === lastProtocol ? lastProtocol : (lastProtocol = intern(text)));
+  // A chain's rules come one after another, and the parser asks keepChain about each rule just after
+  // onRule: the last answer and run skip the prefix test and the Map for all but a chain's first rule.
+  let lastChain = '';
+  let lastFolds = false;
+  let lastRun: Run | null = null;
+  let lastTable = '';
+  /** Some chain's rules came in more than one run (restore-style input, a chain listed twice). */
+  let relisted = false;
+  const decide = (table: string, chain: string): boolean => {
+    if (chain !== lastChain || table !== lastTable) {
+      lastChain = chain;
+      lastTable = table;
+      lastFolds = folds(table, chain);
+      lastRun = null;
+    }
+    return lastFolds;
+  };
   return {
-    keepChain: (table, chain) => !folds(table, chain),
+    keepChain: (table, chain) => !decide(table, chain),
     onRule(table, rule) {
-      if (!folds(table, rule.chain)) return;
-      let run = runs.get(rule.chain);
-      if (run === undefined || rule.line !== run.last + 1) {
-        run = { dnat: null, hairpinIP: null, comment: null, protocol: null, start: rule.line, last: rule.line, earlier: run ?? null };
-        runs.set(rule.chain, run);
+      if (!decide(table, rule.chain)) return;
+      let run = lastRun;
+      if (run === null || rule.line !== run.last + 1) {
+        const known = runs.get(rule.chain);
+        if (known === undefined || rule.line !== known.last + 1) {
+          run = { dnat: null, hairpinIP: null, comment: null, protocol: null, start: rule.line, last: rule.line, earlier: known ?? null };
+          if (known !== undefined) relisted = true;
+          runs.set(rule.chain, run);
+        } else {
+          run = known;
+        }
+        lastRun = run;
       }
-      fold(run, rule, intern);
+      fold(run, rule, intern, internProtocol);
       run.last = rule.line;
     },
     finish(dump) {
+      const collected = runs;
+      const wholeChains = !relisted;
+      runs = new Map();
+      strings = new Map();
+      lastProtocol = '';
+      relisted = false;
+      lastChain = '';
+      lastTable = '';
+      lastRun = null;
       const nat = dump.tables.get('nat');
+      // iptables-save declares every chain before the first rule: then no declaration can replace a
+      // run, and the per-chain check below (a Map lookup per endpoint) is skipped.
+      let lastDeclaration = -1;
+      let firstRun = Infinity;
+      for (const chain of nat?.chains.values() ?? []) if (chain.declaredAt !== null && chain.declaredAt > lastDeclaration) lastDeclaration = chain.declaredAt;
+      for (const run of collected.values()) {
+        let first: Run = run;
+        while (first.earlier !== null) first = first.earlier;
+        if (first.start < firstRun) firstRun = first.start;
+      }
+      const declaredBefore = lastDeclaration < firstRun;
+      // The iptables-save case: each chain's rules are one run and no declaration follows them. The
+      // runs serve as the infos as they are (the model reads the four fields), instead of 200k copies
+      // in a second Map on a large cluster.
+      if (declaredBefore && wholeChains) return collected;
       const result = new Map<string, EndpointChainInfo>();
-      for (const [chain, latest] of runs) {
+      for (const [chain, latest] of collected) {
         // A declaration (`:CHAIN`, `-N`) after rules replaces them: only runs after it count.
-        const declaredAt = nat?.chains.get(chain)?.declaredAt ?? null;
+        const declaredAt = declaredBefore ? null : (nat?.chains.get(chain)?.declaredAt ?? null);
         if (latest.earlier === null) {
           // A fresh object of just the four fields: the run's bookkeeping is not kept for the model.
           const { dnat, hairpinIP, comment, protocol } = latest;
@@ -110,8 +163,6 @@ export function createEndpointChainCollector(): EndpointChainCollector {
         }
         result.set(chain, info);
       }
-      runs = new Map();
-      strings = new Map();
       return result;
     },
   };

@@ -21,24 +21,31 @@ export interface ResolvedName {
  * candidate is used unverified. Hashing stops at the first match: usually the first candidate.
  */
 export function resolveName(suffix: string, comments: readonly (string | null)[], protocol: string | null): ResolvedName {
-  const candidates: PrintedServicePortName[] = [];
+  // Candidates are parsed one at a time: the first (the KUBE-SERVICES comment) nearly always verifies,
+  // and the others' parses would be wasted on a large cluster.
+  const verify = suffix.length === CHAIN_SUFFIX_LENGTH;
+  let first: PrintedServicePortName | null = null;
+  let seen: string[] | null = null;
   for (const comment of comments) {
     if (comment === null) continue;
-    const parsed = servicePortNameInComment(comment);
-    if (parsed !== null && !candidates.some((c) => c.text === parsed.text)) candidates.push(parsed);
-  }
-  const first = candidates[0];
-  if (first === undefined) return { name: null, text: null, protocol, verified: false };
-  if (suffix.length === CHAIN_SUFFIX_LENGTH) {
-    for (const candidate of candidates) {
-      if (protocol !== null) {
-        if (servicePortChainSuffix(candidate.text, protocol) === suffix) return { name: candidate.name, text: candidate.text, protocol, verified: true };
-        continue;
-      }
-      for (const p of PROTOCOLS) {
-        if (servicePortChainSuffix(candidate.text, p) === suffix) return { name: candidate.name, text: candidate.text, protocol: p, verified: true };
-      }
+    const candidate = servicePortNameInComment(comment);
+    if (candidate === null) continue;
+    if (first === null) {
+      first = candidate;
+      if (!verify) break;
+    } else if (candidate.text === first.text || (seen?.includes(candidate.text) ?? false)) {
+      continue;
+    } else {
+      (seen ??= []).push(candidate.text);
+    }
+    if (protocol !== null) {
+      if (servicePortChainSuffix(candidate.text, protocol) === suffix) return { name: candidate.name, text: candidate.text, protocol, verified: true };
+      continue;
+    }
+    for (const p of PROTOCOLS) {
+      if (servicePortChainSuffix(candidate.text, p) === suffix) return { name: candidate.name, text: candidate.text, protocol: p, verified: true };
     }
   }
+  if (first === null) return { name: null, text: null, protocol, verified: false };
   return { name: first.name, text: first.text, protocol, verified: false };
 }

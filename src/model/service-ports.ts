@@ -1,6 +1,6 @@
 /** Groups a nat table's per-service chains by their shared hash suffix and collects what the entry rules say. */
 import type { Rule, Table } from '../iptables/types.js';
-import { isEndpointChain, splitServiceChain } from './chain-names.js';
+import { isEndpointChain, serviceChainPrefix } from './chain-names.js';
 import { hostAddress } from './endpoint-chain.js';
 
 /**
@@ -98,16 +98,25 @@ export function collectServicePorts(nat: Table): CollectedServicePorts {
     return g;
   };
 
+  // A service chain is touched several times (declared, jumped to from KUBE-SERVICES, KUBE-EXT,
+  // KUBE-NODEPORTS): later touches are one lookup by the chain's own string, without slicing and
+  // hashing its suffix again.
+  const touched = new Map<string, ServicePortGroup>();
+
   /** Registers a service-port chain (declared or jumped to); returns its group. */
   const touch = (chain: string): ServicePortGroup | null => {
-    const split = splitServiceChain(chain);
-    if (split === null) return null;
-    const g = group(split.suffix);
-    if (split.prefix === 'KUBE-EXT-' || split.prefix === 'KUBE-FW-') g.hasExternalChain = true;
+    const prefix = serviceChainPrefix(chain);
+    if (prefix === null) return null;
+    let g = touched.get(chain);
+    if (g !== undefined) return g;
+    const suffix = chain.slice(prefix.length);
+    g = group(suffix);
+    if (prefix === 'KUBE-EXT-' || prefix === 'KUBE-FW-') g.hasExternalChain = true;
     else if (!ladders.has(chain)) {
-      ladders.set(chain, split.suffix);
+      ladders.set(chain, suffix);
       g.ladderChains.push(chain);
     }
+    touched.set(chain, g);
     return g;
   };
 
@@ -166,12 +175,10 @@ export function collectServicePorts(nat: Table): CollectedServicePorts {
       continue;
     }
     const own = touch(name);
-    const split = own === null ? null : splitServiceChain(name);
+    const prefix = own === null ? null : serviceChainPrefix(name);
     // Ladder chains are read by readLadderChain; here only their jumps to other service chains
     // matter (pre-1.24 KUBE-XLB sends pod traffic to KUBE-SVC).
-    const nameSource = split === null || !(split.prefix === 'KUBE-EXT-' || split.prefix === 'KUBE-FW-')
-      ? null
-      : split.prefix === 'KUBE-EXT-' ? NameSource.ExternalChain : NameSource.Other;
+    const nameSource = prefix === 'KUBE-EXT-' ? NameSource.ExternalChain : prefix === 'KUBE-FW-' ? NameSource.Other : null;
     for (const rule of chain.rules) {
       if (own !== null && nameSource !== null) noteName(own, nameSource, rule.comment);
       if (rule.target !== null) touch(rule.target);

@@ -59,9 +59,46 @@ describe('DumpParser fast path', () => {
     ['two comments', '-A X -m comment --comment a -m comment --comment "b c" -j ACCEPT'],
     ['a bad probability', '-A X -m statistic --mode random --probability 2 -j ACCEPT'],
     ['an empty quoted token', '-A X -m comment --comment "" -j ACCEPT'],
+    ['a comment longer than a cache slot', `-A X -m comment --comment "${'ns/'.padEnd(90, 'x')}" -j ACCEPT`],
+    ...[
+      '[fd00::1]:80', '[]:80', '[fd00::1]:', '[fd00::1]80', '[a]:123456789012345678901', '10.0.0.1:', ':80', '10.0.0.1:8o',
+      '1.2.3.4567:80', '1.2.3:80', '1.2.3.4.5:80', '1..2.3:80', '.1.2.3:80', '1.2.3.:80', '01.2.3.4:080', 'a.b.c.d:80',
+      '10.0.0.1:80:90', '10.0.0.1:12345678901234567890', '10.0.0.1:123456789012345678901',
+    ].map((d): [string, string] => [`DNAT to ${d}`, `-A KUBE-SEP-A -p tcp -j DNAT --to-destination ${d}`]),
   ])('reads %s like the reference path', (_name, line) => {
     expectSameReading(`*nat\n:X - [0:0]\n:KUBE-SVC-X - [0:0]\n:KUBE-SEP-A - [0:0]\n${line}\n[3:180] ${line}\nCOMMIT\n`);
     expectSameReading(`${line}\n`);
+  });
+
+  it('shares nothing wrong between tables and blocks (chain names, cached values)', () => {
+    const block = (table: string, ip: string) =>
+      `*${table}\n:X - [0:0]\n:KUBE-SVC-X - [0:0]\n-A X -d ${ip}/32 -m comment --comment "c ${table}" -j KUBE-SVC-X\n-A KUBE-SVC-X -j X\nCOMMIT\n`;
+    expectSameReading(`${block('filter', '10.0.0.1')}${block('nat', '10.0.0.2')}${block('nat', '10.0.0.3')}${block('filter', '10.0.0.1')}`);
+    // Rules after COMMIT go to the implicit nat table, whichever table came last.
+    expectSameReading(`${block('filter', '10.0.0.1')}-A X -j ACCEPT\n-A KUBE-SVC-X -j X\n`);
+    expectSameReading(`${block('nat', '10.0.0.1')}-X X\n-A X -j ACCEPT\n:X - [0:0]\n-A X -j RETURN\n-F X\n-A X -j DROP\n`);
+  });
+
+  it('tells apart names and values with the same hash', () => {
+    // Same length and the same 32-bit FNV-1a hash: the fast path's tables must compare the bytes.
+    const [a, b] = ['KUBE-SEP-11L5Y9', 'KUBE-SEP-11PJC0'];
+    const text = `*nat\n:${a} - [0:0]\n:${b} - [0:0]\n-A ${a} -m comment --comment "${b}" -j ${b}\n-A ${b} -m comment --comment "${a}" -j ${a}\n-A X -d ${a} -j ${b}\n-A X -d ${b} -j ${a}\nCOMMIT\n`;
+    expectSameReading(text);
+    const chain = parseDump(text).tables.get('nat')?.chains.get(a);
+    expect(chain?.rules.map((r) => [r.chain, r.comment, r.target])).toEqual([[a, b, b]]);
+  });
+
+  it('reads many distinct chain names and values (tables grow, caches evict) like the reference path', () => {
+    const lines = ['*nat'];
+    for (let i = 0; i < 2000; i++) lines.push(`:KUBE-SEP-${i.toString(36).toUpperCase().padStart(16, 'Q')} - [0:0]`);
+    for (let i = 0; i < 2000; i++) {
+      const chain = `KUBE-SEP-${i.toString(36).toUpperCase().padStart(16, 'Q')}`;
+      lines.push(`[${i}:${i * 60}] -A ${chain} -s 10.${i >> 8}.${i & 255}.1/32 -m comment --comment "ns-${i % 97}/svc:p${i % 13}" -j KUBE-MARK-MASQ`);
+      lines.push(`-A ${chain} -p tcp -m comment --comment "ns-${i % 97}/svc:p${i % 13}" -m tcp -j DNAT --to-destination 10.${i >> 8}.${i & 255}.1:${i}`);
+      lines.push(`-A KUBE-SVC-X -m statistic --mode random --probability 0.${i} -j ${chain}`);
+    }
+    lines.push('COMMIT', '');
+    expectSameReading(lines.join('\n'));
   });
 
   it.each([

@@ -102,6 +102,8 @@ describe('streaming KUBE-SEP folding: edge cases', () => {
     'the nat table listed twice': `${HEAD}:KUBE-SEP-ONE - [0:0]\n:KUBE-SEP-TWO - [0:0]\n${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.5', 'old/svc:x')}COMMIT\n${HEAD}:KUBE-SEP-ONE - [0:0]\n:KUBE-SEP-TWO - [0:0]\n${LADDER}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
     'lossy DNAT: hairpin fallback': `${HEAD}${LADDER}-A KUBE-SEP-ONE -s 10.0.0.1/32 -j KUBE-MARK-MASQ\n-A KUBE-SEP-ONE -p tcp -j DNAT [unsupported revision]\n${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
     'SEP rules in another table are kept': `*filter\n:KUBE-SEP-ONE - [0:0]\n-A KUBE-SEP-ONE -j ACCEPT\nCOMMIT\n${HEAD}${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`,
+    // A declaration after the first SEP rule (of another chain): finish() checks each chain's declaration.
+    'a SEP chain declared after other SEP rules': `${HEAD}:KUBE-SEP-ONE - [0:0]\n${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.1')}:KUBE-SEP-TWO - [0:0]\n${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
   };
   for (const [name, text] of Object.entries(cases)) {
     it(name, () => {
@@ -119,6 +121,18 @@ describe('streaming KUBE-SEP folding: edge cases', () => {
       expect(streamingModel(text, 'ipv4', 5, false).model).toStrictEqual(plain);
     });
   }
+
+  it('is reusable: finish() starts the next dump afresh', () => {
+    const collector = createEndpointChainCollector();
+    const first = cases['SEP chain rules in two runs'] as string;
+    const second = cases['declared but empty SEP chain'] as string;
+    const firstDump = parseDump(first, { keepChain: collector.keepChain, onRule: collector.onRule });
+    collector.finish(firstDump);
+    const dump = parseDump(second, { keepChain: collector.keepChain, onRule: collector.onRule });
+    const fresh = createEndpointChainCollector();
+    const freshDump = parseDump(second, { keepChain: fresh.keepChain, onRule: fresh.onRule });
+    expect([...collector.finish(dump)]).toEqual([...fresh.finish(freshDump)]);
+  });
 
   it('keeps the other tables’ SEP-named chains in the dump', () => {
     const collector = createEndpointChainCollector();
