@@ -1,17 +1,16 @@
 /**
- * An exporter-like process for the memory benchmark: N consecutive samples of one dump file (streamed
- * into DumpParser as Buffers, like a child's stdout) → model → analysis → metrics page update, with no
- * HTTP. Prints one JSON line per sample (RSS, heap, durations) and a final line with peak RSS.
- * Usage: node --expose-gc dist/bench/exporter-child.js DUMP SAMPLES
+ * An exporter-like process for the memory benchmark: N consecutive samples of one dump file through
+ * the exporter's own pieces — the file source (counter refresh on, as the exporter runs), the Sampler
+ * (model, analysis, 10 s apart on its clock) and the metrics page rendered with schedule() — with no
+ * HTTP. Prints one JSON line per sample (RSS, heap, durations, how the read was taken) and a final
+ * line with peak RSS. Usage: node --expose-gc dist/bench/exporter-child.js DUMP SAMPLES
  */
-import { createReadStream } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { analyze, DEFAULT_ANALYSIS_OPTIONS } from '../analysis/analyze.js';
-import type { AnalysisState } from '../analysis/types.js';
-import { DumpParser } from '../iptables/parse-dump.js';
-import { buildServiceModel } from '../model/build-service-model.js';
 import { createMetricsPage } from '../metrics/metrics-page.js';
-import { buildSnapshot, zeroErrors } from '../sampler/snapshot-build.js';
+import { Sampler } from '../sampler.js';
+import type { Clock } from '../sampler/clock.js';
+import { createFileSource } from '../source/file-sample-source.js';
+import type { FamilyRead } from '../source/sample-source.js';
 
 export interface ChildSampleLine {
   readonly kind: 'sample';
@@ -19,11 +18,13 @@ export interface ChildSampleLine {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
   readonly externalBytes: number;
-  readonly parseMs: number;
-  readonly modelMs: number;
-  readonly analysisMs: number;
+  /** Read (parse or scan) + model + analysis, as the sampler ran them. */
+  readonly sampleMs: number;
+  /** Until the page showing this sample was swapped in. */
   readonly renderMs: number;
   readonly pageBytes: number;
+  /** parsed | refreshed | reparsed (FamilyReadOk.readKind). */
+  readonly readKind: string;
 }
 
 export interface ChildDoneLine {
@@ -33,49 +34,43 @@ export interface ChildDoneLine {
   readonly maxLoopBlockMs: number;
 }
 
-async function readDump(path: string): Promise<{ dump: ReturnType<DumpParser['end']>; bytes: number }> {
-  const parser = new DumpParser();
-  let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 })) {
-    bytes += (chunk as Buffer).length;
-    parser.push(chunk as Buffer);
-  }
-  return { dump: parser.end(), bytes };
+/** The sampler's clock, moved by hand: samples are 10 s apart for the analysis window, not in real time. */
+function manualClock(): Clock & { advance(ms: number): void } {
+  let now = 1_000_000;
+  return {
+    now: () => now,
+    setTimeout: () => null,
+    clearTimeout: () => undefined,
+    advance(ms) {
+      now += ms;
+    },
+  };
 }
 
 async function main(): Promise<void> {
   const [path, samplesText] = process.argv.slice(2);
   if (path === undefined) throw new Error('usage: exporter-child DUMP SAMPLES');
   const samples = Number(samplesText ?? 100);
+  const fileSource = createFileSource({ path });
+  let readKind = '';
+  const source = async (signal: AbortSignal): Promise<readonly FamilyRead[]> => {
+    const reads = await fileSource(signal);
+    readKind = reads.map((r) => (r.ok ? (r.readKind ?? 'parsed') : 'failed')).join(',');
+    return reads;
+  };
+  const clock = manualClock();
+  const sampler = new Sampler({ source, clock, intervalSeconds: 10 });
   const page = createMetricsPage({ windowSeconds: 300, version: 'bench', revision: 'bench', includeNamespaces: null, excludeNamespaces: null, includeServices: null, excludeServices: null });
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
-  let state: AnalysisState | undefined;
   for (let index = 0; index < samples; index++) {
+    clock.advance(10_000);
     const t0 = performance.now();
-    const { dump, bytes } = await readDump(path);
+    const snapshot = await sampler.sampleNow();
     const t1 = performance.now();
-    const model = buildServiceModel(dump, 'ipv4');
+    if (snapshot === null) throw new Error('sample aborted');
+    await page.schedule(snapshot);
     const t2 = performance.now();
-    const step = analyze(state, [model], 1_000 + index * 10, DEFAULT_ANALYSIS_OPTIONS);
-    state = step.state;
-    const t3 = performance.now();
-    const snapshot = buildSnapshot({
-      lastSuccessTimestamp: 1_000 + index * 10,
-      timestamp: 1_000 + index * 10,
-      allFamiliesOk: true,
-      stale: false,
-      sampleDurationSeconds: (t3 - t0) / 1000,
-      sampleIntervalSeconds: 10,
-      families: [{ ipFamily: 'ipv4', backend: 'file', ok: true, error: null, skipped: dump.skipped, warnings: dump.warnings, outputBytes: bytes, durationSeconds: (t1 - t0) / 1000 }],
-      analysis: step.result,
-      errorsTotal: zeroErrors(),
-      resetsTotal: 0,
-      skippedTotal: {},
-      samplesTotal: index + 1,
-    });
-    page.update(snapshot);
-    const t4 = performance.now();
     const pageBytes = (await page.render()).length;
     // Let the event loop turn once, as between samples, so timers and the monitor see it.
     await new Promise((resolve) => setImmediate(resolve));
@@ -86,15 +81,16 @@ async function main(): Promise<void> {
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
       externalBytes: memory.external + memory.arrayBuffers,
-      parseMs: t1 - t0,
-      modelMs: t2 - t1,
-      analysisMs: t3 - t2,
-      renderMs: t4 - t3,
+      sampleMs: t1 - t0,
+      renderMs: t2 - t1,
       pageBytes,
+      readKind,
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
   loop.disable();
+  await page.close();
+  await sampler.stop();
   const done: ChildDoneLine = { kind: 'done', maxRssBytes: process.resourceUsage().maxRSS * 1024, maxLoopBlockMs: loop.max / 1e6 };
   process.stdout.write(`${JSON.stringify(done)}\n`);
 }

@@ -16,6 +16,14 @@ export interface MemoryResult {
   readonly sampleMs: Spread;
   readonly maxLoopBlockMs: number;
   readonly pageBytes: number;
+  /** How many samples were read each way (parsed, refreshed, reparsed). */
+  readonly readKinds: Readonly<Record<string, number>>;
+}
+
+function countKinds(kinds: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of kinds) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
 }
 
 /** Growth under this is noise (GC timing), not a leak. */
@@ -50,7 +58,8 @@ export async function measureMemory(dumpPath: string, samples: number): Promise<
     rss,
     growthBytes,
     flat: growthBytes < FLAT_TOLERANCE_BYTES,
-    sampleMs: spread(lines.map((l) => l.parseMs + l.modelMs + l.analysisMs + l.renderMs)),
+    sampleMs: spread(lines.map((l) => l.sampleMs + l.renderMs)),
+    readKinds: countKinds(lines.map((l) => l.readKind)),
     maxLoopBlockMs: done.maxLoopBlockMs,
     pageBytes: lines.at(-1)?.pageBytes ?? 0,
   };

@@ -4,7 +4,7 @@ import { adaptiveIntervalSeconds } from '../sampler/adaptive-interval.js';
 import type { BackendTimings, CommandTiming } from './iptables-netns.js';
 import type { MemoryResult } from './memory.js';
 import type { PipelineTimes } from './pipeline.js';
-import type { ServeResult } from './serve.js';
+import type { MonitoredSample, ServeResult } from './serve.js';
 import type { BenchSize } from './sizes.js';
 import { count, mib, ms, msSpread, ratio, spread, type Spread } from './stats.js';
 
@@ -110,21 +110,37 @@ export function renderReport(run: BenchRun): string {
   }
   out.push('');
 
-  out.push('### The running exporter (runExporter, --source.file)', '', '| size | series (kube_balance_* / per-endpoint) | page | GET /metrics | GET gzip | whole sample via sampler | max event-loop block in a sample | slowest GET during a sample |', '|---|---|---|---|---|---|---|---|');
+  out.push(
+    '### The running exporter (runExporter, --source.file)',
+    '',
+    'GETs come from a separate process (as Prometheus would scrape). Then two samples are taken with the event loop monitored (10 ms resolution) while that process scrapes back to back: the second sample of the file (a parsed read) and the third (rules unchanged: a refreshed read). The page is rendered in slices (`schedule()`); "render" is from publication to the new page being served.',
+    '',
+    '| size | series (kube_balance_* / per-endpoint) | page | GET /metrics | GET gzip | sample (parsed / refreshed) | of which render | max event-loop block (parsed / refreshed) | of which during render | slowest GET during a sample (parsed / refreshed) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  );
   for (const r of run.sizes) {
     const s = r.serve;
     if (s === null) continue;
-    out.push(`| ${r.size.name} | ${count(s.series)} (${count(s.kubeBalanceSeries)} / ${count(s.endpointSeries)}) | ${mib(s.pageBytes)} | ${msSpread(s.get)} | ${msSpread(s.getGzip)} | ${ms(s.sampleMs)} (${ratio(s.sampleMs, legacyWall(r))}) | ${ms(s.maxLoopBlockMs)} | ${ms(s.maxGetDuringSampleMs)} (${s.getsDuringSample} GETs) |`);
+    const both = (f: (m: MonitoredSample) => string): string => `${f(s.parsed)} / ${f(s.refreshed)}`;
+    out.push(
+      `| ${r.size.name} | ${count(s.series)} (${count(s.kubeBalanceSeries)} / ${count(s.endpointSeries)}) | ${mib(s.pageBytes)} | ${msSpread(s.get)} | ${msSpread(s.getGzip)} | ${both((m) => `${ms(m.sampleMs)} (${ratio(m.sampleMs, legacyWall(r))})`)} | ${both((m) => ms(m.pageRenderMs))} | ${both((m) => ms(m.maxLoopBlockMs))} | ${both((m) => ms(m.maxLoopBlockDuringRenderMs))} | ${both((m) => `${ms(m.maxGetDuringSampleMs)} (${m.getsDuringSample} GETs)`)} |`,
+    );
   }
   out.push('');
 
   const withMemory = run.sizes.filter((r) => r.memory !== null);
   if (withMemory.length > 0) {
-    out.push('### Exporter memory over consecutive samples (separate process: parse → model → analysis → page update)', '', '| size | samples | peak RSS | RSS after sample 1 / 30 / last | growth (samples 31–40 → last 10) | flat | sample time | max event-loop block |', '|---|---|---|---|---|---|---|---|');
+    out.push(
+      '### Exporter memory over consecutive samples (separate process: file source with the counter refresh → Sampler → metrics page, 10 s apart on its clock)',
+      '',
+      '| size | samples | reads | peak RSS | RSS after sample 1 / 30 / last | growth (samples 31–40 → last 10) | flat | sample + render time | max event-loop block |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
     for (const r of withMemory) {
       const m = r.memory as MemoryResult;
       const at = (i: number): string => mib(m.rss[Math.min(i, m.rss.length - 1)] ?? Number.NaN);
-      out.push(`| ${r.size.name} | ${m.samples} | ${mib(m.maxRssBytes)} | ${at(0)} / ${at(29)} / ${at(m.rss.length - 1)} | ${(m.growthBytes / 2 ** 20).toFixed(1)} MiB | ${Number.isFinite(m.growthBytes) ? (m.flat ? 'yes' : 'no') : 'too few samples'} | ${msSpread(m.sampleMs)} | ${ms(m.maxLoopBlockMs)} |`);
+      const reads = Object.entries(m.readKinds).map(([kind, n]) => `${n} ${kind}`).join(', ');
+      out.push(`| ${r.size.name} | ${m.samples} | ${reads} | ${mib(m.maxRssBytes)} | ${at(0)} / ${at(29)} / ${at(m.rss.length - 1)} | ${(m.growthBytes / 2 ** 20).toFixed(1)} MiB | ${Number.isFinite(m.growthBytes) ? (m.flat ? 'yes' : 'no') : 'too few samples'} | ${msSpread(m.sampleMs)} | ${ms(m.maxLoopBlockMs)} |`);
     }
     out.push('');
   }
@@ -153,8 +169,12 @@ export function renderReport(run: BenchRun): string {
   const l = byName('L');
   const s = l?.serve ?? null;
   out.push(`- 3a: GET /metrics at L median < 50 ms: ${s === null ? 'not measured' : ms(s.get.median)} → ${yes(s === null ? null : s.get.median < TARGET_GET_MS)}`);
-  const blocks = run.sizes.flatMap((r) => (r.serve === null ? [] : [[r.size.name, r.serve.maxLoopBlockMs] as const]));
-  out.push(`- 3b: event loop never blocked > 100 ms during a sample: ${blocks.map(([n, b]) => `${n} ${ms(b)}`).join(', ')} → ${yes(blocks.length === 0 ? null : blocks.every(([, b]) => b <= TARGET_LOOP_MS))}`);
+  for (const kind of ['refreshed', 'parsed'] as const) {
+    const blocks = run.sizes.flatMap((r) => (r.serve === null ? [] : [[r.size.name, r.serve[kind].maxLoopBlockMs] as const]));
+    out.push(
+      `- 3b (${kind === 'refreshed' ? 'rules unchanged, refreshed sample' : 'rules rewritten, parsed sample'}): event loop never blocked > 100 ms: ${blocks.map(([n, b]) => `${n} ${ms(b)}`).join(', ')} → ${yes(blocks.length === 0 ? null : blocks.every(([, b]) => b <= TARGET_LOOP_MS))}`,
+    );
+  }
   out.push('- 4: iptables-save ≤ ~10% of one core: the interval above is what `adaptiveIntervalSeconds` picks from the measured save CPU (met by construction when the save CPU is read; see the table).');
   out.push(`- 5: series counts measured: ${run.sizes.filter((r) => r.serve !== null).map((r) => `${r.size.name} ${count(r.serve?.kubeBalanceSeries ?? Number.NaN)}`).join(', ')} kube_balance_* series per node.`);
   out.push('', END);
