@@ -1,5 +1,5 @@
 /** The sampling loop: one save at a time, adaptive interval, last good data kept until stale, Snapshots swapped whole. */
-import { DEFAULT_ANALYSIS_OPTIONS, analyze as realAnalyze } from './analysis/analyze.js';
+import { DEFAULT_ANALYSIS_OPTIONS, analyzeInSlices } from './analysis/analyze.js';
 import type { AnalysisOptions, AnalysisResult, AnalysisState } from './analysis/types.js';
 import type { IpFamily, ParsedDump, SkipReason } from './iptables/types.js';
 import { silentLogger, type Logger } from './logger-types.js';
@@ -36,6 +36,10 @@ export interface SamplerOptions {
   readonly logger?: Logger;
   /** Default buildServiceModel; gets `endpointChains` when the source folded the KUBE-SEP chains while parsing. */
   readonly buildModel?: (dump: ParsedDump, ipFamily: IpFamily, options?: BuildServiceModelOptions) => ServiceModel;
+  /**
+   * Replaces the analysis (tests), called synchronously. By default the real one runs in slices
+   * (`analyzeInSlices`) with a turn of the event loop between them, so scrapes are answered meanwhile.
+   */
   readonly analyze?: AnalyzeFn;
   /** Kubernetes API enrichment (names for comment-less ladders, endpoint info, drift); none by default. */
   readonly enricher?: ModelEnricher;
@@ -62,7 +66,7 @@ export class Sampler {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly buildModel: (dump: ParsedDump, ipFamily: IpFamily, options?: BuildServiceModelOptions) => ServiceModel;
-  private readonly analyze: AnalyzeFn;
+  private readonly analyze: AnalyzeFn | null;
   private readonly enricher: ModelEnricher | null;
   private lastKube: KubeSnapshot | null = null;
   private readonly listeners = new Set<SnapshotListener>();
@@ -95,7 +99,7 @@ export class Sampler {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.buildModel = options.buildModel ?? buildServiceModel;
-    this.analyze = options.analyze ?? realAnalyze;
+    this.analyze = options.analyze ?? null;
     this.enricher = options.enricher ?? null;
     this.intervalSeconds = this.minIntervalSeconds;
     this.current = initialSnapshot(this.clock.now() / 1000, this.intervalSeconds);
@@ -255,7 +259,12 @@ export class Sampler {
       }
       try {
         await yieldToEventLoop();
-        const step = this.analyze(this.analysisState, models, nowSeconds, this.analysisOptions);
+        const step =
+          this.analyze === null
+            ? await runInSlices(analyzeInSlices(this.analysisState, models, nowSeconds, this.analysisOptions), signal)
+            : this.analyze(this.analysisState, models, nowSeconds, this.analysisOptions);
+        // Stopped while the analysis ran: like an aborted save, nothing is kept or published.
+        if (step === null) return null;
         this.analysisState = step.state;
         this.lastAnalysis = step.result;
         this.resetsTotal += step.result.resetsThisSample;
@@ -341,6 +350,19 @@ export class Sampler {
       if (read.stderrTail !== '') this.logger.debug('iptables-save stderr', { family: read.ipFamily, stderr: read.stderrTail });
       state.warnings = warnings;
     }
+  }
+}
+
+/**
+ * Drives a sliced computation to its result with a turn of the event loop between slices; null when
+ * `signal` aborts in between (the rest is abandoned: a slice leaves nothing half-written behind).
+ */
+async function runInSlices<T>(steps: Generator<void, T, void>, signal: AbortSignal): Promise<T | null> {
+  for (;;) {
+    const next = steps.next();
+    if (next.done === true) return next.value;
+    await yieldToEventLoop();
+    if (signal.aborted) return null;
   }
 }
 

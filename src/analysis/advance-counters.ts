@@ -1,40 +1,37 @@
 /** Reset-aware cumulative counters for one ladder: turns raw rule counters into monotonic totals. */
 import type { Ladder } from '../model/types.js';
-import { layoutFor, layoutIndex } from './endpoint-layout.js';
-import type { LadderCounterState } from './state.js';
+import { chainAt, layoutIndex, sameLayout } from './endpoint-layout.js';
+import type { LadderCounterState, SampleCounters } from './state.js';
 
-/** The counter part of a ladder's state (see `LadderCounterState.counters` for the array's runs). */
-export type LadderCounters = Pick<LadderCounterState, 'layout' | 'counters' | 'connectionsTotal' | 'resets'>;
+/** The counter part of a ladder's previous state. */
+export type PreviousCounters = Pick<
+  LadderCounterState,
+  'membership' | 'size' | 'counters' | 'at' | 'affinity' | 'connectionsTotal' | 'resets'
+>;
 
-/** A ladder's counters after this sample, and whether this sample reset them. */
-export interface AdvancedCounters extends LadderCounters {
+/** Where this sample's counters of the ladder go. */
+export interface CounterSlot {
+  readonly counters: SampleCounters;
+  readonly at: number;
+  /** Per endpoint, what its total grew by (its whole total when it is new): the window column's values. */
+  readonly increments: Float64Array;
+}
+
+/** The ladder's totals after this sample, and what changed. */
+export interface AdvancedCounters {
+  readonly connectionsTotal: number;
+  readonly resets: number;
+  /** Affinity raw counters and totals (`LadderCounterState.affinity`). */
+  readonly affinity: Float64Array | null;
+  /** This sample reset the ladder's counters. */
   readonly reset: boolean;
-}
-
-// Offsets of the runs in `counters`, in multiples of the endpoint count.
-const RAW = 0;
-const AFFINITY_RAW = 1;
-const TOTAL = 2;
-const AFFINITY_TOTAL = 3;
-const RUNS = 4;
-
-/** Endpoint i's cumulative total, from a ladder's `counters` array. */
-export function totalAt(counters: Float64Array, n: number, i: number): number {
-  return counters[TOTAL * n + i] ?? 0;
-}
-
-/** Endpoint i's cumulative affinity total, from a ladder's `counters` array. */
-export function affinityTotalAt(counters: Float64Array, n: number, i: number): number {
-  return counters[AFFINITY_TOTAL * n + i] ?? 0;
-}
-
-/** The cumulative totals run of a ladder's `counters` array (a view, not a copy). */
-export function totalsOf(counters: Float64Array, n: number): Float64Array {
-  return counters.subarray(TOTAL * n, (TOTAL + 1) * n);
+  /** The membership differs from the previous sample's (always a reset). */
+  readonly layoutChanged: boolean;
 }
 
 /**
- * Advances one ladder's totals by this sample's raw counters (`ladder.connections` must be non-null).
+ * Advances one ladder's totals by this sample's raw counters (`ladder.connections` must be non-null),
+ * writing raw counters, totals and increments into `slot`.
  *
  * kube-proxy rewrites a whole chain at once (`iptables-restore --noflush`, no counters supplied), and
  * every rewrite restarts all of that chain's rule counters at zero, so a reset is decided for the
@@ -48,79 +45,98 @@ export function totalsOf(counters: Float64Array, n: number): Float64Array {
  * connections counted before the rewrite are then lost from the totals. Shorter intervals shrink it.
  */
 export function advanceCounters(
-  previous: LadderCounters | undefined,
+  previous: PreviousCounters | undefined,
   wasAbsent: boolean,
   ladder: Ladder,
+  slot: CounterSlot,
 ): AdvancedCounters {
-  const n = ladder.endpoints.length;
-  const counters = new Float64Array(RUNS * n);
+  const { raw, totals } = slot.counters;
+  const { at, increments } = slot;
+  const endpoints = ladder.endpoints;
+  const n = endpoints.length;
   let rawSum = 0;
+  let hasAffinity = previous?.affinity != null;
   for (let i = 0; i < n; i++) {
-    const endpoint = ladder.endpoints[i];
+    const endpoint = endpoints[i];
     // An endpoint without counters inside a ladder that has them should not happen; count it as zero.
-    const raw = endpoint?.connections ?? 0;
-    counters[RAW * n + i] = raw;
-    counters[AFFINITY_RAW * n + i] = endpoint?.affinityConnections ?? 0;
-    rawSum += raw;
+    const value = endpoint?.connections ?? 0;
+    raw[at + i] = value;
+    rawSum += value;
+    if (endpoint?.affinityConnections != null) hasAffinity = true;
+  }
+  // Affinity raw counters in [0, n), their totals in [n, 2n).
+  let affinity: Float64Array | null = null;
+  if (hasAffinity) {
+    affinity = new Float64Array(2 * n);
+    for (let i = 0; i < n; i++) affinity[i] = endpoints[i]?.affinityConnections ?? 0;
   }
 
   if (previous === undefined) {
     // First sight of this ladder: the counters since kube-proxy last wrote the chain are real
     // connections on this node, so they seed the totals. This is not a reset.
-    // Copies both raw runs onto both total runs (raw → total, affinity raw → affinity total).
-    counters.copyWithin(TOTAL * n, RAW * n, TOTAL * n);
-    return { layout: layoutFor(ladder, undefined), counters, connectionsTotal: rawSum, resets: 0, reset: false };
-  }
-
-  const layout = layoutFor(ladder, previous.layout);
-  const before = previous.counters;
-  const m = previous.layout.chains.length;
-  // Position of each current endpoint in the previous sample (-1: new endpoint); null when the
-  // layout is unchanged and positions are the identity, the common case, which needs no lookups.
-  let previousIndex: Int32Array | null = null;
-  if (layout !== previous.layout) {
-    const index = layoutIndex(previous.layout);
-    previousIndex = new Int32Array(n);
-    for (let i = 0; i < n; i++) previousIndex[i] = index.get(layout.chains[i] ?? '') ?? -1;
-  }
-
-  let reset = wasAbsent || layout !== previous.layout;
-  for (let i = 0; i < n && !reset; i++) {
-    const j = previousIndex === null ? i : (previousIndex[i] ?? -1);
-    if (j < 0) continue;
-    if (
-      (counters[RAW * n + i] ?? 0) < (before[RAW * m + j] ?? 0) ||
-      (counters[AFFINITY_RAW * n + i] ?? 0) < (before[AFFINITY_RAW * m + j] ?? 0)
-    ) {
-      reset = true;
+    for (let i = 0; i < n; i++) {
+      const value = raw[at + i] as number;
+      totals[at + i] = value;
+      increments[at + i] = value;
     }
+    affinity?.copyWithin(n, 0, n);
+    return { connectionsTotal: rawSum, resets: 0, affinity, reset: false, layoutChanged: false };
+  }
+
+  const before = previous.counters;
+  const from = previous.at;
+  const m = previous.size;
+  const affinityBefore = previous.affinity;
+  const layoutChanged = !sameLayout(previous.membership, ladder);
+  // Position of each current endpoint in the previous sample (-1: new endpoint); null when the
+  // membership is unchanged and positions are the identity, the common case, which needs no lookups.
+  let previousIndex: Int32Array | null = null;
+  if (layoutChanged) {
+    const index = layoutIndex(previous.membership);
+    previousIndex = new Int32Array(n);
+    for (let i = 0; i < n; i++) previousIndex[i] = index.get(chainAt(ladder, i)) ?? -1;
+  }
+
+  let reset = wasAbsent || layoutChanged;
+  for (let i = 0; i < n && !reset; i++) {
+    if ((raw[at + i] as number) < (before.raw[from + i] as number)) reset = true;
+    else if (affinity !== null && (affinity[i] as number) < valueAt(affinityBefore, i)) reset = true;
   }
 
   let added = 0;
   for (let i = 0; i < n; i++) {
-    const j = previousIndex === null ? i : (previousIndex[i] ?? -1);
-    const raw = counters[RAW * n + i] ?? 0;
-    const affinityRaw = counters[AFFINITY_RAW * n + i] ?? 0;
+    const j = previousIndex === null ? i : (previousIndex[i] as number);
+    const value = raw[at + i] as number;
     // A new endpoint, or one that left and came back, starts a new total: the window must not measure
     // it from a baseline it was not continuously present since. Old connections stay in the ladder's total.
     if (j < 0) {
-      counters[TOTAL * n + i] = raw;
-      counters[AFFINITY_TOTAL * n + i] = affinityRaw;
-      added += raw;
+      totals[at + i] = value;
+      increments[at + i] = value;
+      if (affinity !== null) affinity[n + i] = affinity[i] as number;
+      added += value;
       continue;
     }
-    const delta = reset ? raw : raw - (before[RAW * m + j] ?? 0);
-    const affinityDelta = reset ? affinityRaw : affinityRaw - (before[AFFINITY_RAW * m + j] ?? 0);
-    counters[TOTAL * n + i] = (before[TOTAL * m + j] ?? 0) + delta;
-    counters[AFFINITY_TOTAL * n + i] = (before[AFFINITY_TOTAL * m + j] ?? 0) + affinityDelta;
+    const delta = reset ? value : value - (before.raw[from + j] as number);
+    totals[at + i] = (before.totals[from + j] as number) + delta;
+    increments[at + i] = delta;
+    if (affinity !== null) {
+      const affinityValue = affinity[i] as number;
+      const affinityDelta = reset ? affinityValue : affinityValue - valueAt(affinityBefore, j);
+      affinity[n + i] = valueAt(affinityBefore, m + j) + affinityDelta;
+    }
     added += delta;
   }
 
   return {
-    layout,
-    counters,
     connectionsTotal: previous.connectionsTotal + added,
     resets: previous.resets + (reset ? 1 : 0),
+    affinity,
     reset,
+    layoutChanged,
   };
+}
+
+/** A previous affinity value; a ladder without affinity counters had zeros. */
+function valueAt(values: Float64Array | null, i: number): number {
+  return values === null ? 0 : (values[i] as number);
 }

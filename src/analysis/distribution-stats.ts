@@ -16,8 +16,7 @@ export function windowStats(
   deltas: WindowDeltas,
   minExpectedPerEndpoint: number,
 ): WindowStats {
-  const counts = deltas.connections;
-  if (counts === null) {
+  if (deltas.connections === null) {
     return {
       seconds: deltas.seconds,
       connections: null,
@@ -27,20 +26,37 @@ export function windowStats(
       membershipChanged: deltas.membershipChanged,
     };
   }
+  const counts = deltas.connections;
+  return windowStatsAt(endpoints, counts, 0, counts.length, deltas.seconds, deltas.membershipChanged, minExpectedPerEndpoint);
+}
 
+/**
+ * `windowStats` on the `length` counts that start at `at` in a larger array (one array for all
+ * ladders of a sample, where `length` is the ladder's endpoint count).
+ */
+export function windowStatsAt(
+  endpoints: readonly LadderEndpoint[],
+  counts: Float64Array,
+  at: number,
+  length: number,
+  seconds: number,
+  membershipChanged: boolean,
+  minExpectedPerEndpoint: number,
+): WindowStats {
+  const n = endpoints.length;
   let total = 0;
-  for (const count of counts) total += count;
+  for (let i = 0; i < length; i++) total += counts[at + i] as number;
 
   let skewRatio: number | null = null;
   let chiSquare: number | null = null;
   let pValue: number | null = null;
-  if (total > 0 && !deltas.membershipChanged && endpoints.length > 0) {
+  if (total > 0 && !membershipChanged && n > 0) {
     let maxRatio = 0;
     let statistic = 0;
-    let testable = endpoints.length >= 2;
-    for (let i = 0; i < endpoints.length; i++) {
+    let testable = n >= 2;
+    for (let i = 0; i < n; i++) {
       const expectedRatio = endpoints[i]?.expectedRatio ?? 0;
-      const observed = counts[i] ?? 0;
+      const observed = counts[at + i] ?? 0;
       const expected = total * expectedRatio;
       if (expectedRatio > 0) maxRatio = Math.max(maxRatio, observed / total / expectedRatio);
       if (expected > 0 && expected >= minExpectedPerEndpoint) {
@@ -52,18 +68,11 @@ export function windowStats(
     skewRatio = maxRatio;
     if (testable) {
       chiSquare = statistic;
-      pValue = chiSquarePValue(statistic, endpoints.length - 1);
+      pValue = chiSquarePValue(statistic, n - 1);
     }
   }
 
-  return {
-    seconds: deltas.seconds,
-    connections: total,
-    skewRatio,
-    chiSquare,
-    pValue,
-    membershipChanged: deltas.membershipChanged,
-  };
+  return { seconds, connections: total, skewRatio, chiSquare, pValue, membershipChanged };
 }
 
 /** max_i |programmedRatio_i - expectedRatio_i|; 0 for a ladder without endpoints. */

@@ -1,4 +1,8 @@
-/** The sliding window: bounded sample columns of cumulative totals, and per-endpoint deltas over it. */
+/**
+ * The sliding window: which samples it keeps, and per-endpoint deltas over it. `windowDeltas` is the
+ * definition on plain columns of totals; `analyze` keeps increments instead (`ladder-window.ts`) and
+ * must agree with it (`test/analysis/analyze-reference.test.ts`).
+ */
 import { layoutIndex } from './endpoint-layout.js';
 import type { EndpointLayout, SampleColumn } from './state.js';
 
@@ -6,11 +10,11 @@ import type { EndpointLayout, SampleColumn } from './state.js';
  * Drops columns the window no longer needs: everything older than the newest column at or before
  * `nowSeconds - windowSeconds`, which stays as the baseline the window is measured from.
  */
-export function pruneColumns(
-  columns: readonly SampleColumn[],
+export function pruneColumns<C extends { readonly timeSeconds: number }>(
+  columns: readonly C[],
   nowSeconds: number,
   windowSeconds: number,
-): readonly SampleColumn[] {
+): readonly C[] {
   const windowStart = nowSeconds - windowSeconds;
   let baseline = 0;
   for (let i = 0; i < columns.length; i++) {

@@ -65,7 +65,7 @@ export function* ladderViewSteps(snapshot: Snapshot, filter: EndpointFilter, max
         endpoints.push({ stats: ep, labels: [...labels, endpoint] });
       }
     } else {
-      endpointsFiltered += stats.endpoints.length;
+      endpointsFiltered += stats.ladder.endpoints.length;
     }
     const view: LadderView = { stats, labels, endpoints };
     ladders.push(view);

@@ -7,5 +7,5 @@ export const serviceEndpoints = ladderFamily({
   help:
     "Endpoints in this node's load-balancing ladder (the n of the uniform 1/n split); counted before the " +
     'per-endpoint include/exclude filters.',
-  value: (l) => l.stats.endpoints.length,
+  value: (l) => l.stats.ladder.endpoints.length,
 });
