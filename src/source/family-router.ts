@@ -44,12 +44,32 @@ export class FamilyRouter {
   push(chunk: string): void {
     const text = this.pending + chunk;
     let start = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+    for (;;) {
+      if (this.inBlock && this.blockFamily !== null) start = this.passThrough(text, start, this.blockFamily);
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
       this.line(text.slice(start, nl));
       start = nl + 1;
     }
     this.pending = text.slice(start);
     this.flush();
+  }
+
+  /**
+   * Inside a block whose family is known, every line up to the block's COMMIT goes to that family:
+   * those complete lines go through as one piece instead of line by line (a 100 MB dump is one block).
+   * Stops at the line holding the next `COMMIT` (which may be a comment's text: line() decides).
+   */
+  private passThrough(text: string, start: number, family: IpFamily): number {
+    const commit = text.indexOf('COMMIT', start);
+    const end = (commit < 0 ? text.lastIndexOf('\n') : text.lastIndexOf('\n', commit)) + 1;
+    if (end <= start) return start;
+    let lines = 0;
+    for (let nl = text.indexOf('\n', start); nl >= 0 && nl < end; nl = text.indexOf('\n', nl + 1)) lines++;
+    // One batch entry holding `lines` lines (its last newline is added when batches are joined).
+    this.lineCount += lines;
+    for (const [f, batch] of this.batches) batch.push(f === family ? text.slice(start, end - 1) : '\n'.repeat(lines - 1));
+    return end;
   }
 
   end(): void {

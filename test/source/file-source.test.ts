@@ -56,6 +56,19 @@ describe('FamilyRouter', () => {
     }
   });
 
+  it('routes the same however the text is cut, with COMMIT inside a rule and families alternating', () => {
+    const tricky = IPV4_DUMP.replace('"default/web:http -> 10.244.2.3:8080"', '"COMMIT to web"');
+    const combined = tricky + IPV6_DUMP + tricky + IPV6_DUMP;
+    const whole = route(combined, combined.length);
+    const lines = combined.split('\n');
+    for (const chunk of [1, 2, 3, 5, 7, 13, 64, 333, 4096]) expect(route(combined, chunk), `chunk ${chunk}`).toEqual(whole);
+    // Every input line is at its number in exactly one family's text (the other has a blank line).
+    const v4 = (whole.get('ipv4') ?? '').split('\n');
+    const v6 = (whole.get('ipv6') ?? '').split('\n');
+    for (let i = 0; i < lines.length - 1; i++) expect([v4[i], v6[i]].filter((l) => l !== '' && l !== undefined)).toEqual(lines[i] === '' ? [] : [lines[i]]);
+    expect(v4.filter((l) => l.includes('COMMIT to web'))).toHaveLength(2);
+  });
+
   it('a single-family dump goes to one family unchanged', () => {
     const out = route(IPV6_DUMP, 1000);
     expect([...out.keys()]).toEqual(['ipv6']);
