@@ -12,7 +12,7 @@ import { systemClock, type Clock } from './sampler/clock.js';
 import { buildSnapshot, initialSnapshot, zeroErrors } from './sampler/snapshot-build.js';
 import type { FamilyRead, SampleSource } from './source/sample-source.js';
 import { isSaveError } from './source/save-error.js';
-import type { FamilySample, SampleStage, Snapshot } from './snapshot.js';
+import type { FamilySample, ReadKind, SampleStage, Snapshot } from './snapshot.js';
 
 export type { Clock } from './sampler/clock.js';
 
@@ -80,6 +80,7 @@ export class Sampler {
   private readonly familyLog = new Map<IpFamily, FamilyLogState>();
   private readonly errorsTotal = zeroErrors();
   private readonly skippedTotal: Partial<Record<SkipReason, number>> = {};
+  private readonly readsTotal: Partial<Record<IpFamily, Record<ReadKind, number>>> = {};
   private resetsTotal = 0;
   private samplesTotal = 0;
   private intervalSeconds: number;
@@ -219,6 +220,11 @@ export class Sampler {
           stage = 'model';
         }
         for (const skipped of read.dump.skipped) this.skippedTotal[skipped.reason] = (this.skippedTotal[skipped.reason] ?? 0) + 1;
+        // iptables reads only: an nftables-mode read is not parsed from iptables-save output.
+        if (read.proxyMode !== 'nftables') {
+          const kinds = (this.readsTotal[read.ipFamily] ??= { parsed: 0, refreshed: 0, reparsed: 0 });
+          kinds[read.readKind ?? 'parsed']++;
+        }
       }
       if (stage !== null) {
         allOk = false;
@@ -293,6 +299,7 @@ export class Sampler {
       resetsTotal: this.resetsTotal,
       skippedTotal: this.skippedTotal,
       samplesTotal: this.samplesTotal,
+      readsTotal: this.readsTotal,
       kube: this.lastKube,
     });
     if (stale && !this.current.stale) {

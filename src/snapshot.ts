@@ -7,6 +7,13 @@ import type { KubeSnapshot } from './kube/types.js';
 
 export type SampleStage = 'save' | 'parse' | 'model' | 'analysis' | 'render';
 
+/**
+ * How a family's iptables output was read: `parsed` (parsed and modelled), `refreshed` (rules unchanged
+ * since the last parse: only the counters were read into its model), `reparsed` (a counters-only read
+ * found changed rules, so the output was read again and parsed).
+ */
+export type ReadKind = 'parsed' | 'refreshed' | 'reparsed';
+
 export interface FamilySample {
   readonly ipFamily: IpFamily;
   /** `legacy` or `nft` for a live node, `file` for --source.file. */
@@ -39,6 +46,8 @@ export interface Snapshot {
   readonly resetsTotal: number;
   readonly skippedTotal: Readonly<Partial<Record<SkipReason, number>>>;
   readonly samplesTotal: number;
+  /** Successful iptables reads per IP family and kind, cumulative since start; absent where no sampler counts them. */
+  readonly readsTotal?: Readonly<Partial<Record<IpFamily, Readonly<Record<ReadKind, number>>>>>;
   /** The Kubernetes API side; absent or null when enrichment is not wired (report, tests). */
   readonly kube?: KubeSnapshot | null;
   /** The last conntrack scan (`--conntrack.enabled`); absent or null when conntrack is off. */

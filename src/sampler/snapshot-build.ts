@@ -25,6 +25,9 @@ export function buildSnapshot(fields: SnapshotFields): Snapshot {
     resetsTotal: fields.resetsTotal,
     skippedTotal: Object.freeze({ ...fields.skippedTotal }),
     samplesTotal: fields.samplesTotal,
+    ...(fields.readsTotal === undefined
+      ? {}
+      : { readsTotal: Object.freeze(Object.fromEntries(Object.entries(fields.readsTotal).map(([family, kinds]) => [family, Object.freeze({ ...kinds })]))) }),
     kube: fields.kube ?? null,
   });
 }

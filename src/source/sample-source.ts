@@ -3,7 +3,9 @@ import type { ProxyMode } from '../conntrack/config.js';
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
 import type { EndpointChainInfo } from '../model/endpoint-chain.js';
 import type { ServiceModel } from '../model/types.js';
-import type { SampleStage } from '../snapshot.js';
+import type { ReadKind, SampleStage } from '../snapshot.js';
+
+export type { ReadKind } from '../snapshot.js';
 
 interface FamilyReadBase {
   readonly ipFamily: IpFamily;
@@ -33,8 +35,6 @@ export interface FamilyReadOk extends FamilyReadBase {
    */
   readonly readKind?: ReadKind;
 }
-
-export type ReadKind = 'parsed' | 'refreshed' | 'reparsed';
 
 export interface FamilyReadFailed extends FamilyReadBase {
   readonly ok: false;

@@ -23,6 +23,7 @@ export function richSnapshot(): Snapshot {
     resetsTotal: 3,
     skippedTotal: { 'not-iptables': 4, 'lossy-rule': 1 },
     samplesTotal: 42,
+    readsTotal: { ipv4: { parsed: 3, refreshed: 38, reparsed: 1 } },
     kube: {
       enabled: true,
       synced: true,

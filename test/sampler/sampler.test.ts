@@ -109,6 +109,19 @@ describe('adaptiveIntervalSeconds', () => {
 });
 
 describe('Sampler', () => {
+  it('counts successful iptables reads per family by how they were read (kube_balance_sample_reads_total)', async () => {
+    const as = (read: FamilyRead, extra: Partial<FamilyRead>): FamilyRead => ({ ...read, ...extra }) as FamilyRead;
+    const script = new ScriptedSource()
+      .then([ok('ipv4', IPV4_DUMP), ok('ipv6', IPV6_DUMP)])
+      .then([as(ok('ipv4', IPV4_DUMP), { readKind: 'refreshed' }), as(ok('ipv6', IPV6_DUMP), { readKind: 'reparsed' })])
+      .then([as(ok('ipv4', IPV4_DUMP), { readKind: 'refreshed' }), failed('ipv6')])
+      .then([as(ok('ipv4', IPV4_DUMP), { proxyMode: 'nftables' })]);
+    const { sampler } = setup(script);
+    for (let i = 0; i < 4; i++) await sampler.sampleNow();
+    expect(sampler.snapshot.readsTotal).toEqual({ ipv4: { parsed: 1, refreshed: 2, reparsed: 0 }, ipv6: { parsed: 1, refreshed: 0, reparsed: 1 } });
+    expect(Object.isFrozen(sampler.snapshot.readsTotal?.ipv4)).toBe(true);
+  });
+
   it('samples at start, then every interval; publishes frozen snapshots', async () => {
     const script = new ScriptedSource();
     const { clock, sampler, published } = setup(script);

@@ -29,6 +29,7 @@ import { rulesSkippedTotal } from './rules-skipped-total.js';
 import { sampleDurationSeconds } from './sample-duration-seconds.js';
 import { sampleErrorsTotal } from './sample-errors-total.js';
 import { sampleIntervalSeconds } from './sample-interval-seconds.js';
+import { sampleReadsTotal } from './sample-reads-total.js';
 import { samplesTotal } from './samples-total.js';
 import { saveDurationSeconds } from './save-duration-seconds.js';
 import { saveOutputBytes } from './save-output-bytes.js';
@@ -65,6 +66,7 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
   sampleIntervalSeconds,
   sampleErrorsTotal,
   samplesTotal,
+  sampleReadsTotal,
   resetsTotal,
   rulesSkippedTotal,
   saveOutputBytes,
