@@ -28,7 +28,7 @@ export interface StructureScan {
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
-/** A second, independent lane (multiplier of MurmurHash2), so the digest has 64 bits. */
+/** A second, independent lane (multiplier of MurmurHash2), so the digest has 64 bits. Tail bytes and marks go through FNV-1a. */
 const LANE2_PRIME = 0x5bd1e995;
 /** Hashed in place of a counter's digits, so `[0:0]` and no counter at all still differ. */
 const COUNTER_MARK = 0xff;
@@ -161,7 +161,18 @@ export class StructureScanner {
   private hash(bytes: Buffer, start: number, end: number): void {
     let h1 = this.h1;
     let h2 = this.h2;
-    for (let i = start; i < end; i++) {
+    let i = start;
+    // Four bytes a step (MurmurHash3's block mix in lane 1): this loop is most of a scan's time.
+    for (; i + 4 <= end; i += 4) {
+      const w = (bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24);
+      let k = Math.imul(w, 0xcc9e2d51);
+      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+      h1 ^= k;
+      h1 = (Math.imul((h1 << 13) | (h1 >>> 19), 5) + 0xe6546b64) | 0;
+      h2 = Math.imul(h2 ^ w, LANE2_PRIME);
+      h2 ^= h2 >>> 15;
+    }
+    for (; i < end; i++) {
       const b = bytes[i] as number;
       h1 = Math.imul(h1 ^ b, FNV_PRIME);
       h2 = Math.imul(h2 ^ b, LANE2_PRIME);
