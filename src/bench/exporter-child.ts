@@ -6,6 +6,7 @@
  * line with peak RSS. Usage: node --expose-gc dist/bench/exporter-child.js DUMP SAMPLES
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseExporterFlags } from '../cli/flags.js';
 import { createMetricsPage } from '../metrics/metrics-page.js';
 import { Sampler } from '../sampler.js';
 import type { Clock } from '../sampler/clock.js';
@@ -60,7 +61,10 @@ async function main(): Promise<void> {
   };
   const clock = manualClock();
   const sampler = new Sampler({ source, clock, intervalSeconds: 10 });
-  const page = createMetricsPage({ windowSeconds: 300, version: 'bench', revision: 'bench', includeNamespaces: null, excludeNamespaces: null, includeServices: null, excludeServices: null });
+  // The exporter's defaults (series budget included), as runExporter builds the page.
+  const flags = parseExporterFlags([], {});
+  if (flags.kind !== 'run') throw new Error('bench: default flags did not parse to a run');
+  const page = createMetricsPage({ ...flags.config.metrics, windowSeconds: flags.config.windowSeconds, version: 'bench', revision: 'bench' });
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   for (let index = 0; index < samples; index++) {
@@ -71,7 +75,9 @@ async function main(): Promise<void> {
     if (snapshot === null) throw new Error('sample aborted');
     await page.schedule(snapshot);
     const t2 = performance.now();
-    const pageBytes = (await page.render()).length;
+    // Its size from the cached parts: render() would join them into one 70 MB Buffer and string per
+    // sample, garbage a scrape by Prometheus (renderParts, written part by part) never makes.
+    const pageBytes = (await page.renderParts(false)).reduce((n, part) => n + part.length, 0);
     // Let the event loop turn once, as between samples, so timers and the monitor see it.
     await new Promise((resolve) => setImmediate(resolve));
     const memory = process.memoryUsage();

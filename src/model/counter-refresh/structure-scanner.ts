@@ -54,12 +54,21 @@ export class StructureScanner {
   push(chunk: string | Uint8Array): void {
     if (this.notReusable !== null) return;
     let bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.pending !== null) {
-      bytes = Buffer.concat([this.pending, bytes]);
-      this.pending = null;
-    }
     let start = 0;
-    let nl = bytes.indexOf(10);
+    if (this.pending !== null) {
+      // Only the line that spans the chunks is joined; the rest of the chunk is read in place.
+      const first = bytes.indexOf(10);
+      if (first < 0) {
+        bytes = Buffer.concat([this.pending, bytes]);
+        this.pending = null;
+      } else {
+        const joined = Buffer.concat([this.pending, bytes.subarray(0, first)]);
+        this.pending = null;
+        this.scanLine(joined, 0, joined.length);
+        start = first + 1;
+      }
+    }
+    let nl = bytes.indexOf(10, start);
     while (nl >= 0) {
       this.scanLine(bytes, start, nl);
       start = nl + 1;
