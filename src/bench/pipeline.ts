@@ -103,8 +103,13 @@ export function timePipeline(buffer: Buffer, runs: number): PipelineTimes {
   const folded = timeRuns(runs, () => parseFolded(buffer));
   const { endpointChains, scan: parsedScan } = folded.result;
 
-  const model = timeRuns(runs, () => buildServiceModel(folded.result.dump, 'ipv4', { endpointChains }));
-  const plan = timeRuns(runs, () => planCounters(model.result, folded.result.dump, parsedScan.packets));
+  // As CounterRefresher.parsed builds it: with the affinity lines the counter plan needs.
+  let affinityLines = new Map<string, readonly (readonly number[])[]>();
+  const model = timeRuns(runs, () => {
+    affinityLines = new Map();
+    return buildServiceModel(folded.result.dump, 'ipv4', { endpointChains, affinityLines });
+  });
+  const plan = timeRuns(runs, () => planCounters(model.result, affinityLines, parsedScan.packets));
   const counterPlan = plan.result;
   if (counterPlan === null) throw new Error('bench: no counter plan for the generated ruleset');
   const first = timeRuns(runs, () => analyze(undefined, [model.result], 1_000, DEFAULT_ANALYSIS_OPTIONS));

@@ -34,6 +34,11 @@ export interface BuildServiceModelOptions {
    * without their rules. A chain not in the map is read from the dump.
    */
   readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
+  /**
+   * Filled, when given, with each ladder's (by key) `--rcheck` affinity rule lines per endpoint: with
+   * LadderEndpoint.line, the lines whose counters an endpoint's numbers are (for planCounters).
+   */
+  readonly affinityLines?: Map<string, readonly (readonly number[])[]>;
 }
 
 /**
@@ -162,6 +167,7 @@ export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily, options:
         line: rule.line,
       };
     });
+    options.affinityLines?.set(`${ipFamily}/${chain}`, read.rules.map((rule) => rule.affinityLines));
     result.push({
       key: `${ipFamily}/${chain}`,
       chain,

@@ -1,6 +1,5 @@
 /** `--source.file` as a SampleSource: re-reads the file every sample (a test may rewrite it), with the counter refresh; stdin is read once. */
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
-import { buildServiceModel } from '../model/build-service-model.js';
 import { CounterRefresher } from '../model/counter-refresh/counter-refresher.js';
 import type { EndpointChainInfo } from '../model/endpoint-chain.js';
 import type { ServiceModel } from '../model/types.js';
@@ -74,14 +73,8 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
       const result = await readDumpFile({ foldEndpointChains: true, ...options, signal, scan: refreshCounters });
       return result.dumps.map(({ ipFamily, dump, endpointChains, scan }) => {
         if (scan === undefined) return okRead(ipFamily, { dump, ...(endpointChains === undefined ? {} : { endpointChains }) }, result);
-        let model: ServiceModel;
-        try {
-          model = buildServiceModel(dump, ipFamily, endpointChains === undefined ? {} : { endpointChains });
-        } catch {
-          // The sampler builds it again and reports the failure as its model stage.
-          return okRead(ipFamily, { dump, ...(endpointChains === undefined ? {} : { endpointChains }) }, result);
-        }
-        return okRead(ipFamily, { dump, model: refresherOf(ipFamily).parsedRead(scan, dump, model), readKind: reread ? 'reparsed' : 'parsed' }, result);
+        const model = refresherOf(ipFamily).parsed(scan, dump, ipFamily, endpointChains);
+        return okRead(ipFamily, model === null ? { dump, ...(endpointChains === undefined ? {} : { endpointChains }) } : { dump, model, readKind: reread ? 'reparsed' : 'parsed' }, result);
       });
     } catch (error) {
       if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;

@@ -2,10 +2,8 @@
 import type { BackendChoice } from '../config.js';
 import type { IpFamily } from '../iptables/types.js';
 import { silentLogger, type Logger } from '../logger-types.js';
-import { buildServiceModel } from '../model/build-service-model.js';
 import { CounterRefresher } from '../model/counter-refresh/counter-refresher.js';
 import { StructureScanner } from '../model/counter-refresh/structure-scanner.js';
-import type { ServiceModel } from '../model/types.js';
 import { detectBackend } from './backend.js';
 import { probeFamily } from './families.js';
 import { runIptablesSave, type DumpSink } from './iptables-save.js';
@@ -100,14 +98,8 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
         ...(result.endpointChains === undefined ? {} : { endpointChains: result.endpointChains }),
       };
       if (refresher === undefined || result.scan === undefined) return read;
-      let model: ServiceModel;
-      try {
-        model = buildServiceModel(result.dump, ipFamily, result.endpointChains ? { endpointChains: result.endpointChains } : {});
-      } catch {
-        // The sampler builds it again and reports the failure as its model stage.
-        return read;
-      }
-      return { ...read, model: refresher.parsedRead(result.scan, result.dump, model), readKind: reread ? 'reparsed' : 'parsed' };
+      const model = refresher.parsed(result.scan, result.dump, ipFamily, result.endpointChains);
+      return model === null ? read : { ...read, model, readKind: reread ? 'reparsed' : 'parsed' };
     } catch (error) {
       if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;
       const outputBytes = isSaveError(error) ? (error.context.outputBytes ?? 0) : 0;

@@ -104,8 +104,9 @@ describe('planCounters / applyCounters, on every fixture and real dump', () => {
       const before = await readDumpFile({ path: file, scan: true, foldEndpointChains: true });
       const after = await readDumpFile({ path: copy, scan: true });
       for (const [i, { ipFamily, dump, endpointChains, scan: s }] of before.dumps.entries()) {
-        const model = buildServiceModel(dump, ipFamily, endpointChains === undefined ? {} : { endpointChains });
-        const plan = planCounters(model, dump, (s as StructureScan).packets);
+        const affinityLines = new Map<string, readonly (readonly number[])[]>();
+        const model = buildServiceModel(dump, ipFamily, endpointChains === undefined ? { affinityLines } : { endpointChains, affinityLines });
+        const plan = planCounters(model, affinityLines, (s as StructureScan).packets);
         const later = after.dumps[i];
         if (later === undefined) throw new Error('family missing after recount');
         expect(later.scan?.digest).toBe(s?.digest);
@@ -128,10 +129,10 @@ describe('planCounters / applyCounters, on every fixture and real dump', () => {
         `${prefix}${comment ?? ''}-m recent --name ${sep} --mask 255.255.255.255 --rsource --rcheck --seconds 10800 --reap -j ${sep}\n${line}`,
     );
     expect(withAffinity).toContain('--rcheck');
-    const dump = parseDump(withAffinity);
-    const model = buildServiceModel(dump, 'ipv4');
+    const affinityLines = new Map<string, readonly (readonly number[])[]>();
+    const model = buildServiceModel(parseDump(withAffinity), 'ipv4', { affinityLines });
     expect(model.ladders.some((l) => l.sessionAffinity !== null)).toBe(true);
-    const plan = planCounters(model, dump, scan(withAffinity).packets);
+    const plan = planCounters(model, affinityLines, scan(withAffinity).packets);
     if (plan === null) throw new Error('no plan');
     const later = recount(withAffinity, 11);
     expect(applyCounters(model, plan, scan(later).packets)).toStrictEqual(buildServiceModel(parseDump(later), 'ipv4'));
@@ -139,16 +140,15 @@ describe('planCounters / applyCounters, on every fixture and real dump', () => {
 
   it('a dump without counters has no plan (there is nothing to refresh)', () => {
     const text = generateBulkRuleset({ services: 5, endpointsPerService: 2, seed: 1, comments: true }).replace(/^\[\d+:\d+\] /gm, '');
-    const dump = parseDump(text);
-    expect(planCounters(buildServiceModel(dump, 'ipv4'), dump, scan(text).packets)).toBeNull();
+    const affinityLines = new Map<string, readonly (readonly number[])[]>();
+    expect(planCounters(buildServiceModel(parseDump(text), 'ipv4', { affinityLines }), affinityLines, scan(text).packets)).toBeNull();
   });
 });
 
 describe('CounterRefresher', () => {
   const text = generateBulkRuleset({ services: 30, endpointsPerService: 3, seed: 5, comments: true });
   const parsed = (t: string, refresher: CounterRefresher) => {
-    const dump = parseDump(t);
-    return refresher.parsedRead(scan(t), dump, buildServiceModel(dump, 'ipv4'));
+    return refresher.parsed(scan(t), parseDump(t), 'ipv4');
   };
 
   it('goes scan-only once two reads show the same rules, and back to parsing when they change', () => {

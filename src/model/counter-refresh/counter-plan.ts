@@ -4,8 +4,6 @@
  * With the plan, a later output of the same structure (StructureScan digest) gives the same model
  * with its counters re-read — no parse, no model build. Pure.
  */
-import type { ParsedDump } from '../../iptables/types.js';
-import { readLadderChain } from '../ladder-chain.js';
 import type { Ladder, LadderEndpoint, ServiceModel } from '../types.js';
 
 export interface CounterPlan {
@@ -19,13 +17,13 @@ export interface CounterPlan {
 }
 
 /**
- * The plan of a model built from `dump`, checked: applying it to `packets` (the same output's scan)
- * must reproduce every counter of the model exactly, else null (the model has a shape the plan does
- * not describe, and must be built from a parse every time). Null too for a model without counters.
+ * The plan of a model, from the affinity lines buildServiceModel reported for it (its `affinityLines`
+ * option), checked: applying it to `packets` (the same output's scan) must reproduce every counter of
+ * the model exactly, else null (the model has a shape the plan does not describe, and must be built
+ * from a parse every time). Null too for a model without counters.
  */
-export function planCounters(model: ServiceModel, dump: ParsedDump, packets: Float64Array): CounterPlan | null {
+export function planCounters(model: ServiceModel, affinityLinesByLadder: ReadonlyMap<string, readonly (readonly number[])[]>, packets: Float64Array): CounterPlan | null {
   if (!model.hasCounters) return null;
-  const nat = dump.tables.get('nat');
   let endpoints = 0;
   for (const ladder of model.ladders) endpoints += ladder.endpoints.length;
   const ruleLines = new Int32Array(endpoints);
@@ -37,15 +35,12 @@ export function planCounters(model: ServiceModel, dump: ParsedDump, packets: Flo
     const ladder = model.ladders[l] as Ladder;
     hasAffinity[l] = ladder.sessionAffinity === null ? 0 : 1;
     if (ladder.endpoints.length === 0) continue;
-    // The same read buildServiceModel made: rule i of the ladder is endpoint i.
-    const read = readLadderChain(nat?.chains.get(ladder.chain));
-    if (read.rules.length !== ladder.endpoints.length) return null;
-    for (let i = 0; i < read.rules.length; i++) {
-      const rule = read.rules[i];
-      if (rule === undefined || rule.line !== ladder.endpoints[i]?.line) return null;
-      ruleLines[e] = rule.line;
+    const lines = affinityLinesByLadder.get(ladder.key);
+    if (lines === undefined || lines.length !== ladder.endpoints.length) return null;
+    for (let i = 0; i < lines.length; i++) {
+      ruleLines[e] = (ladder.endpoints[i] as LadderEndpoint).line;
       affinityStart[e] = affinityLines.length;
-      for (const line of rule.affinityLines) affinityLines.push(line);
+      for (const line of lines[i] as readonly number[]) affinityLines.push(line);
       e++;
     }
   }

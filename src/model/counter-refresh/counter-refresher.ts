@@ -11,7 +11,9 @@
  * every sample, every read parses (with the scan alongside, about a tenth more work) and none is
  * read twice; on a quiet node, one read in a change costs two reads.
  */
-import type { ParsedDump, Table } from '../../iptables/types.js';
+import type { IpFamily, ParsedDump, Table } from '../../iptables/types.js';
+import { buildServiceModel } from '../build-service-model.js';
+import type { EndpointChainInfo } from '../endpoint-chain.js';
 import type { ServiceModel } from '../types.js';
 import { applyCounters, planCounters, type CounterPlan } from './counter-plan.js';
 import type { StructureScan } from './structure-scanner.js';
@@ -45,7 +47,7 @@ export class CounterRefresher {
   /** The last read had the digest of the read before it. */
   private stable = false;
   private refreshed = 0;
-  private parsed = 0;
+  private parsedCount = 0;
   private missed = 0;
 
   /** True when the next read should be scan-only (then call refresh); false: parse and scan (then call parsed). */
@@ -54,17 +56,25 @@ export class CounterRefresher {
   }
 
   get stats(): CounterRefresherStats {
-    return { refreshed: this.refreshed, parsed: this.parsed, missed: this.missed };
+    return { refreshed: this.refreshed, parsed: this.parsedCount, missed: this.missed };
   }
 
   /**
-   * After a parsed read: remembers its model to refresh from, when the scan allows (no malformed
-   * counters, a plan that reproduces the model). Returns the model unchanged.
+   * After a parsed read: builds its model and remembers it to refresh from, when the scan allows (no
+   * malformed counters, a plan that reproduces the model). Null when building the model threw: the
+   * sampler then builds it again and reports the failure as its model stage.
    */
-  parsedRead(scan: StructureScan, dump: ParsedDump, model: ServiceModel): ServiceModel {
-    this.parsed++;
+  parsed(scan: StructureScan, dump: ParsedDump, ipFamily: IpFamily, endpointChains?: ReadonlyMap<string, EndpointChainInfo>): ServiceModel | null {
+    const affinityLines = new Map<string, readonly (readonly number[])[]>();
+    let model: ServiceModel;
+    try {
+      model = buildServiceModel(dump, ipFamily, endpointChains === undefined ? { affinityLines } : { endpointChains, affinityLines });
+    } catch {
+      return null;
+    }
+    this.parsedCount++;
     this.stable = scan.notReusable === null && this.base !== null && this.base.digest === scan.digest;
-    const plan = scan.notReusable === null && !dump.truncated ? planCounters(model, dump, scan.packets) : null;
+    const plan = scan.notReusable === null && !dump.truncated ? planCounters(model, affinityLines, scan.packets) : null;
     this.base = plan === null ? null : { digest: scan.digest, model, plan, dump: withoutRules(dump) };
     return model;
   }
