@@ -3,30 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { ConntrackCollector } from '../../src/conntrack/collector.js';
 import { conntrackListCommand } from '../../src/conntrack/commands.js';
 import { readConntrackAccounting } from '../../src/conntrack/read-conntrack.js';
-import type { CommandRunner, RunCommandOptions } from '../../src/source/run-command.js';
+import type { CommandRunner } from '../../src/source/run-command.js';
 import { assertReadOnlySaveCommand, formatCommand } from '../../src/source/save-command.js';
 import { SaveError } from '../../src/source/save-error.js';
+import { fakeRunner as scriptedRunner } from '../support/fake-runner.js';
 import { FIXTURE_LADDERS } from './ladders.js';
 
 const TABLE = readFileSync(new URL('./fixtures/acct-on-mixed-table.txt', import.meta.url), 'utf8');
 const V6 = readFileSync(new URL('./fixtures/ipv6-flows.txt', import.meta.url), 'utf8');
 
-/** A runner that "prints" text per command in small chunks (lines split across chunks), as a pipe would. */
+/** The shared scripted runner (test/support/fake-runner.ts) with this file's chunking. */
 function fakeRunner(outputs: Record<string, string | Error>, calls: string[] = []): CommandRunner {
-  return async (run: RunCommandOptions) => {
-    assertReadOnlySaveCommand(run.command);
-    const text = formatCommand(run.command);
-    calls.push(text);
-    const out = outputs[text];
-    if (out instanceof Error) throw out;
-    const body = out ?? '';
-    try {
-      for (let i = 0; i < body.length; i += 37) run.onStdout(body.slice(i, i + 37));
-    } catch (error) {
-      throw new SaveError('PARSE', `reading the output failed: ${String(error)}`, { command: text }, { cause: error });
-    }
-    return { outputBytes: body.length, durationSeconds: 0.01, cpuSeconds: null, stderrTail: '' };
-  };
+  return scriptedRunner(outputs, calls, { chunkSize: 37, cpuSeconds: null });
 }
 
 const V4 = formatCommand(conntrackListCommand('ipv4'));

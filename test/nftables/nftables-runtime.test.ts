@@ -20,10 +20,10 @@ import { LadderConnectionCounter } from '../../src/nftables/new-connections.js';
 import { parseKubeProxyTable } from '../../src/nftables/parse-kube-proxy-table.js';
 import { createNftablesSource, type NftablesSource } from '../../src/source/nftables-source.js';
 import { createProxyModeSource, isProxyModeSource } from '../../src/source/proxy-mode.js';
-import type { CommandRunner, RunCommandOptions } from '../../src/source/run-command.js';
+import type { CommandRunner } from '../../src/source/run-command.js';
 import type { FamilyRead, FamilyReadOk, SampleSource } from '../../src/source/sample-source.js';
-import { assertReadOnlySaveCommand, formatCommand } from '../../src/source/save-command.js';
 import { SaveError } from '../../src/source/save-error.js';
+import { fakeRunner as scriptedRunner } from '../support/fake-runner.js';
 
 const SKEWED_TEXT = readFileSync(new URL('./fixtures/skewed-vmap-nodeport.json', import.meta.url), 'utf8');
 const NFT4 = 'nft -j list table ip kube-proxy';
@@ -45,18 +45,9 @@ function table(flows: readonly [number, string][]): string {
 
 const NO_TABLE = (command: string): SaveError => new SaveError('EXIT', 'exited with 1', { command, exitCode: 1, stderrTail: 'Error: No such file or directory; did you mean table ‘filter’ in family ip?' });
 
-/** A runner whose outputs can change between samples; records every command. */
+/** The shared scripted runner (test/support/fake-runner.ts) with this file's chunking. */
 function fakeRunner(outputs: Record<string, string | Error>, calls: string[] = []): CommandRunner {
-  return async (run: RunCommandOptions) => {
-    assertReadOnlySaveCommand(run.command);
-    const text = formatCommand(run.command);
-    calls.push(text);
-    const out = outputs[text];
-    if (out instanceof Error) throw out;
-    const body = out ?? '';
-    for (let i = 0; i < body.length; i += 53) run.onStdout(body.slice(i, i + 53));
-    return { outputBytes: body.length, durationSeconds: 0.01, cpuSeconds: 0.005, stderrTail: '' };
-  };
+  return scriptedRunner(outputs, calls, { chunkSize: 53, cpuSeconds: 0.005 });
 }
 
 function nftSource(run: CommandRunner): NftablesSource {
