@@ -1,0 +1,198 @@
+/**
+ * The StructureScanner algorithm in plain TypeScript, kept as the reference the WebAssembly scanner
+ * (structure-scanner.ts, structure-scan.wat) is tested against: the tests feed both the same chunks
+ * and require the same digest, line count, packets and notReusable. Not used in production.
+ *
+ * One change from the scanner it was: the packets array grows to every line it must hold (it grew
+ * one doubling per counter, so a counter more than a doubling past the array was dropped — the first
+ * rules after a long run of chain headers — and lines past it without a counter were cut off).
+ */
+import { MAX_LINE_BYTES } from '../../iptables/parse-dump.js';
+import type { StructureScan } from './structure-scanner.js';
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+/** A second, independent lane (multiplier of MurmurHash2), so the digest has 64 bits. Tail bytes and marks go through FNV-1a. */
+const LANE2_PRIME = 0x5bd1e995;
+/** Hashed in place of a counter's digits, so `[0:0]` and no counter at all still differ. */
+const COUNTER_MARK = 0xff;
+/** parse-rule.ts accepts 1–20 digits per counter. */
+const MAX_DIGITS = 20;
+
+/** `# Warning:` — iptables-nft-save's note about legacy tables, which the parser turns into a warning. */
+const WARNING_PREFIX = Buffer.from('# Warning:');
+
+/**
+ * Push chunks (Buffers or text), then end(). Holds at most one partial line between chunks. Never
+ * throws on bad input: anything it cannot read exactly marks the scan not reusable.
+ */
+export class ReferenceStructureScanner {
+  private h1 = FNV_OFFSET;
+  private h2 = FNV_OFFSET ^ 0x9e3779b9;
+  private bytes = 0;
+  private line = 0;
+  private packets = new Float64Array(1 << 12);
+  private pending: Buffer | null = null;
+  private notReusable: string | null = null;
+
+  push(chunk: string | Uint8Array): void {
+    if (this.notReusable !== null) return;
+    let bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let start = 0;
+    if (this.pending !== null) {
+      // Only the line that spans the chunks is joined; the rest of the chunk is read in place.
+      const first = bytes.indexOf(10);
+      if (first < 0) {
+        bytes = Buffer.concat([this.pending, bytes]);
+        this.pending = null;
+      } else {
+        const joined = Buffer.concat([this.pending, bytes.subarray(0, first)]);
+        this.pending = null;
+        this.scanLine(joined, 0, joined.length);
+        start = first + 1;
+      }
+    }
+    let nl = bytes.indexOf(10, start);
+    while (nl >= 0) {
+      this.scanLine(bytes, start, nl);
+      start = nl + 1;
+      nl = bytes.indexOf(10, start);
+    }
+    if (start < bytes.length) {
+      if (bytes.length - start > MAX_LINE_BYTES) {
+        this.notReusable = `line ${this.line + 1} is longer than ${MAX_LINE_BYTES} bytes`;
+        return;
+      }
+      // A copy: the caller's chunk can be freed.
+      this.pending = Buffer.from(bytes.subarray(start));
+    }
+  }
+
+  end(): StructureScan {
+    if (this.notReusable === null && this.pending !== null) {
+      const last = this.pending;
+      this.pending = null;
+      this.scanLine(last, 0, last.length);
+    }
+    const digest =
+      this.notReusable === null
+        ? `${(this.h1 >>> 0).toString(16).padStart(8, '0')}${(this.h2 >>> 0).toString(16).padStart(8, '0')}:${this.line}:${this.bytes}`
+        : '';
+    this.reserve();
+    return { digest, lineCount: this.line, packets: this.packets.subarray(0, this.line + 1), notReusable: this.notReusable };
+  }
+
+  /** Room for the current line's counter. */
+  private reserve(): void {
+    if (this.line < this.packets.length) return;
+    let length = this.packets.length * 2;
+    while (length <= this.line) length *= 2;
+    const grown = new Float64Array(length);
+    grown.set(this.packets);
+    this.packets = grown;
+  }
+
+  private scanLine(bytes: Buffer, start: number, end: number): void {
+    if (this.notReusable !== null) return;
+    this.line++;
+    if (end - start > MAX_LINE_BYTES) {
+      this.notReusable = `line ${this.line} is longer than ${MAX_LINE_BYTES} bytes`;
+      return;
+    }
+    const first = bytes[start];
+    if (first === 91 /* [ */) {
+      const close = this.readCounters(bytes, start, end, true);
+      if (close < 0) return;
+      this.hash(bytes, close + 1, end);
+    } else if (first === 58 /* : */) {
+      // `:CHAIN POLICY [packets:bytes]`: the counters end the header (trailing CR/blanks aside).
+      let last = end - 1;
+      while (last > start && (bytes[last] as number) <= 32) last--;
+      const open = bytes[last] === 93 /* ] */ ? bytes.lastIndexOf(91 /* [ */, last) : -1;
+      if (open > start) {
+        this.hash(bytes, start, open);
+        if (this.readCounters(bytes, open, last + 1, false) < 0) return;
+        this.hash(bytes, last + 1, end);
+      } else {
+        this.hash(bytes, start, end);
+      }
+    } else if (first === 35 /* # */ && !startsWith(bytes, start, end, WARNING_PREFIX)) {
+      // A comment the parser ignores (timestamps): only its line counts.
+    } else {
+      this.hash(bytes, start, end);
+    }
+    this.mix(10);
+  }
+
+  /**
+   * Reads `[digits:digits]` starting at `open`; hashes a mark for it and returns the index of `]`,
+   * or -1 (and marks the scan not reusable) when it is not exactly that.
+   */
+  private readCounters(bytes: Buffer, open: number, end: number, keepPackets: boolean): number {
+    let i = open + 1;
+    let packets = 0;
+    const packetsStart = i;
+    while (i < end && (bytes[i] as number) >= 48 && (bytes[i] as number) <= 57) {
+      packets = packets * 10 + ((bytes[i] as number) - 48);
+      i++;
+    }
+    const packetDigits = i - packetsStart;
+    if (packetDigits === 0 || packetDigits > MAX_DIGITS || bytes[i] !== 58 /* : */) return this.malformed();
+    i++;
+    const bytesStart = i;
+    while (i < end && (bytes[i] as number) >= 48 && (bytes[i] as number) <= 57) i++;
+    const byteDigits = i - bytesStart;
+    if (byteDigits === 0 || byteDigits > MAX_DIGITS || bytes[i] !== 93 /* ] */) return this.malformed();
+    if (keepPackets) {
+      // The parser's rounding for more than 15 digits (Number() of the text).
+      if (packetDigits > 15) packets = Number(bytes.toString('latin1', packetsStart, packetsStart + packetDigits));
+      this.reserve();
+      this.packets[this.line] = packets;
+    }
+    this.mix(COUNTER_MARK);
+    return i;
+  }
+
+  private malformed(): number {
+    this.notReusable = `line ${this.line}: counters are not [packets:bytes]`;
+    return -1;
+  }
+
+  private hash(bytes: Buffer, start: number, end: number): void {
+    let h1 = this.h1;
+    let h2 = this.h2;
+    let i = start;
+    // Four bytes a step (MurmurHash3's block mix in lane 1): this loop is most of a scan's time.
+    for (; i + 4 <= end; i += 4) {
+      const w = (bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24);
+      let k = Math.imul(w, 0xcc9e2d51);
+      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+      h1 ^= k;
+      h1 = (Math.imul((h1 << 13) | (h1 >>> 19), 5) + 0xe6546b64) | 0;
+      h2 = Math.imul(h2 ^ w, LANE2_PRIME);
+      h2 ^= h2 >>> 15;
+    }
+    for (; i < end; i++) {
+      const b = bytes[i] as number;
+      h1 = Math.imul(h1 ^ b, FNV_PRIME);
+      h2 = Math.imul(h2 ^ b, LANE2_PRIME);
+      h2 ^= h2 >>> 13;
+    }
+    this.h1 = h1;
+    this.h2 = h2;
+    this.bytes += end - start;
+  }
+
+  private mix(b: number): void {
+    this.h1 = Math.imul(this.h1 ^ b, FNV_PRIME);
+    const h2 = Math.imul(this.h2 ^ b, LANE2_PRIME);
+    this.h2 = h2 ^ (h2 >>> 13);
+    this.bytes++;
+  }
+}
+
+function startsWith(bytes: Buffer, start: number, end: number, prefix: Buffer): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[start + i] !== prefix[i]) return false;
+  return true;
+}
