@@ -3,13 +3,14 @@ import { DEFAULT_ANALYSIS_OPTIONS, analyzeInSlices } from './analysis/analyze.js
 import type { AnalysisOptions, AnalysisResult, AnalysisState } from './analysis/types.js';
 import type { IpFamily, ParsedDump, SkipReason } from './iptables/types.js';
 import { silentLogger, type Logger } from './logger-types.js';
-import { buildServiceModel, type BuildServiceModelOptions } from './model/build-service-model.js';
+import { buildServiceModelInSlices, type BuildServiceModelOptions } from './model/build-service-model.js';
 import type { ModelEnricher } from './kube/kube-enricher.js';
 import type { KubeSnapshot } from './kube/types.js';
 import type { ServiceModel } from './model/types.js';
 import { adaptiveIntervalSeconds } from './sampler/adaptive-interval.js';
 import { systemClock, type Clock } from './sampler/clock.js';
 import { buildSnapshot, initialSnapshot, zeroErrors } from './sampler/snapshot-build.js';
+import { runInSlices, type SliceOptions, yieldToEventLoop } from './slices.js';
 import type { FamilyRead, SampleSource } from './source/sample-source.js';
 import { isSaveError } from './source/save-error.js';
 import type { FamilySample, ReadKind, SampleStage, Snapshot } from './snapshot.js';
@@ -34,7 +35,10 @@ export interface SamplerOptions {
   readonly analysisOptions?: AnalysisOptions;
   readonly clock?: Clock;
   readonly logger?: Logger;
-  /** Default buildServiceModel; gets `endpointChains` when the source folded the KUBE-SEP chains while parsing. */
+  /**
+   * Replaces the model build (tests), called synchronously; gets `endpointChains` when the source folded
+   * the KUBE-SEP chains while parsing. By default buildServiceModel runs in slices, like the analysis.
+   */
   readonly buildModel?: (dump: ParsedDump, ipFamily: IpFamily, options?: BuildServiceModelOptions) => ServiceModel;
   /**
    * Replaces the analysis (tests), called synchronously. By default the real one runs in slices
@@ -43,6 +47,8 @@ export interface SamplerOptions {
   readonly analyze?: AnalyzeFn;
   /** Kubernetes API enrichment (names for comment-less ladders, endpoint info, drift); none by default. */
   readonly enricher?: ModelEnricher;
+  /** How long a sliced stage runs before the event loop gets a turn (runInSlices; default 20 ms, 0: at every checkpoint). */
+  readonly sliceMs?: number;
 }
 
 export type SnapshotListener = (snapshot: Snapshot) => void;
@@ -65,8 +71,9 @@ export class Sampler {
   private readonly analysisOptions: AnalysisOptions;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly buildModel: (dump: ParsedDump, ipFamily: IpFamily, options?: BuildServiceModelOptions) => ServiceModel;
+  private readonly buildModel: ((dump: ParsedDump, ipFamily: IpFamily, options?: BuildServiceModelOptions) => ServiceModel) | null;
   private readonly analyze: AnalyzeFn | null;
+  private readonly sliceMs: number | undefined;
   private readonly enricher: ModelEnricher | null;
   private lastKube: KubeSnapshot | null = null;
   private readonly listeners = new Set<SnapshotListener>();
@@ -99,8 +106,9 @@ export class Sampler {
     this.analysisOptions = options.analysisOptions ?? DEFAULT_ANALYSIS_OPTIONS;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
-    this.buildModel = options.buildModel ?? buildServiceModel;
+    this.buildModel = options.buildModel ?? null;
     this.analyze = options.analyze ?? null;
+    this.sliceMs = options.sliceMs;
     this.enricher = options.enricher ?? null;
     this.intervalSeconds = this.minIntervalSeconds;
     this.current = initialSnapshot(this.clock.now() / 1000, this.intervalSeconds);
@@ -195,6 +203,7 @@ export class Sampler {
 
     const nowMs = this.clock.now();
     const nowSeconds = nowMs / 1000;
+    const slicing: SliceOptions = { signal, sliceMs: this.sliceMs };
     const families: FamilySample[] = [];
     const freshModels = new Map<IpFamily, ServiceModel>();
     let allOk = reads.length > 0;
@@ -206,16 +215,17 @@ export class Sampler {
       let stage: SampleStage | null = read.ok ? null : read.stage;
       if (read.ok) {
         try {
-          // Let scrapes in between the stages of a large sample (each stage is synchronous).
-          await yieldToEventLoop();
-          freshModels.set(
-            read.ipFamily,
+          // runInSlices lets scrapes in before it starts, and between slices.
+          const buildOptions = read.endpointChains === undefined ? {} : { endpointChains: read.endpointChains };
+          const model =
             read.model ??
-              (read.endpointChains === undefined
-                ? this.buildModel(read.dump, read.ipFamily)
-                : this.buildModel(read.dump, read.ipFamily, { endpointChains: read.endpointChains })),
-          );
+            (this.buildModel === null
+              ? await runInSlices(buildServiceModelInSlices(read.dump, read.ipFamily, buildOptions), slicing)
+              : this.buildModel(read.dump, read.ipFamily, buildOptions));
+          freshModels.set(read.ipFamily, model);
         } catch (modelError) {
+          // Stopped while the model was built: like an aborted save, nothing is kept or published.
+          if (signal.aborted) return null;
           error = modelError instanceof Error ? modelError : new Error(String(modelError));
           stage = 'model';
         }
@@ -264,19 +274,18 @@ export class Sampler {
         }
       }
       try {
-        await yieldToEventLoop();
         const step =
           this.analyze === null
-            ? await runInSlices(analyzeInSlices(this.analysisState, models, nowSeconds, this.analysisOptions), signal)
+            ? await runInSlices(analyzeInSlices(this.analysisState, models, nowSeconds, this.analysisOptions), slicing)
             : this.analyze(this.analysisState, models, nowSeconds, this.analysisOptions);
-        // Stopped while the analysis ran: like an aborted save, nothing is kept or published.
-        if (step === null) return null;
         this.analysisState = step.state;
         this.lastAnalysis = step.result;
         this.resetsTotal += step.result.resetsThisSample;
         this.lastSuccessTimestamp = nowSeconds;
         for (const [family, model] of freshModels) this.lastGoodModels.set(family, model);
       } catch (analysisError) {
+        // Stopped while the analysis ran: like an aborted save, nothing is kept or published.
+        if (signal.aborted) return null;
         allOk = false;
         this.errorsTotal.analysis++;
         this.logger.error('analysis failed: serving the previous results', { error: String(analysisError) });
@@ -358,22 +367,4 @@ export class Sampler {
       state.warnings = warnings;
     }
   }
-}
-
-/**
- * Drives a sliced computation to its result with a turn of the event loop between slices; null when
- * `signal` aborts in between (the rest is abandoned: a slice leaves nothing half-written behind).
- */
-async function runInSlices<T>(steps: Generator<void, T, void>, signal: AbortSignal): Promise<T | null> {
-  for (;;) {
-    const next = steps.next();
-    if (next.done === true) return next.value;
-    await yieldToEventLoop();
-    if (signal.aborted) return null;
-  }
-}
-
-/** One turn of the event loop (setImmediate): pending HTTP requests are served before the next stage. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,10 +1,11 @@
 /** The model stage: a parsed nat table → one ladder per KUBE-SVC / KUBE-SVL / KUBE-XLB chain, with endpoints. */
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
+import { runToEnd, type Slices, WorkMeter } from '../slices.js';
 import { serviceChainPrefix } from './chain-names.js';
 import { type EndpointChainInfo, readEndpointChain, resolveEndpoint } from './endpoint-chain.js';
 import { type LadderChainRead, readLadderChain } from './ladder-chain.js';
 import { type ResolvedName, resolveName } from './resolve-name.js';
-import { collectServicePorts, NameSource, noteName, noteProtocol, type ServicePortGroup } from './service-ports.js';
+import { collectServicePortsInSlices, NameSource, noteName, noteProtocol, type ServicePortGroup } from './service-ports.js';
 import type { Ladder, LadderEndpoint, Policy, ServiceModel } from './types.js';
 
 /** Model warnings beyond this many are summarised in one line. */
@@ -47,6 +48,20 @@ export interface BuildServiceModelOptions {
  * of each KUBE-SEP chain a ladder rule jumps to. No step is worse than linear in the rules.
  */
 export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily, options: BuildServiceModelOptions = {}): ServiceModel {
+  return runToEnd(buildServiceModelInSlices(dump, ipFamily, options));
+}
+
+/**
+ * `buildServiceModel` in slices: yields when `meter` says (every few thousand rules and endpoints), so
+ * that a caller can let the event loop run in between (runInSlices; at 20,000 services × 10 endpoints
+ * the build takes ~0.5–1 s). Returns the same model; `options.affinityLines` is filled as it goes.
+ */
+export function* buildServiceModelInSlices(
+  dump: ParsedDump,
+  ipFamily: IpFamily,
+  options: BuildServiceModelOptions = {},
+  meter = new WorkMeter(),
+): Slices<ServiceModel> {
   const endpointChains = options.endpointChains;
   const warnings: string[] = [...dump.warnings];
   let suppressedWarnings = 0;
@@ -63,7 +78,7 @@ export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily, options:
     return { ipFamily, ladders: [], skipped: dump.skipped, hasCounters: dump.hasCounters, warnings };
   }
 
-  const { groups, ladders, servicesMasquerade } = collectServicePorts(nat);
+  const { groups, ladders, servicesMasquerade } = yield* collectServicePortsInSlices(nat, meter);
 
   // A service port reached only through KUBE-EXT/KUBE-FW whose chains this input does not show
   // (real dump 10: a grep for the LB rule) still has its KUBE-SVC chain, named by the shared suffix.
@@ -83,7 +98,7 @@ export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily, options:
   const reads: LadderChainRead[] = [];
   const infos: EndpointChainInfo[] = [];
   const infoStarts: number[] = [];
-  for (const [chain, suffix] of ladders) {
+  const readLadder = (chain: string, suffix: string): LadderChainRead => {
     const g = groups.get(suffix) as ServicePortGroup;
     const read = readLadderChain(nat.chains.get(chain));
     ladderGroups.push(g);
@@ -107,15 +122,15 @@ export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily, options:
     for (const sep of read.orphanAffinityChains) {
       warn(`${chain}: affinity rule for ${sep} has no load-balancing rule; ignored`);
     }
-  }
+    return read;
+  };
 
   const names = new Map<string, ResolvedName>();
   const clusterIPByService = new Map<string, string>();
-  for (const g of groups.values()) {
-    if (g.ladderChains.length === 0) continue;
+  const nameGroup = (g: ServicePortGroup): void => {
     const resolved = resolveName(g.suffix, g.nameComments, g.protocol);
     names.set(g.suffix, resolved);
-    if (resolved.name === null) continue;
+    if (resolved.name === null) return;
     if (!resolved.verified && resolved.protocol !== null) {
       warn(`${g.ladderChains[0] ?? g.suffix}: no comment names a service port whose hash is ${g.suffix}; using ${resolved.text ?? ''}`);
     }
@@ -128,16 +143,14 @@ export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily, options:
     }
     const serviceKey = `${resolved.name.namespace}/${resolved.name.service}`;
     if (g.clusterIP !== null && !clusterIPByService.has(serviceKey)) clusterIPByService.set(serviceKey, g.clusterIP);
-  }
+  };
 
   const hasCounters = dump.hasCounters;
-  const result: Ladder[] = [];
-  let index = 0;
-  for (const [chain, suffix] of ladders) {
+  /** The ladder of the `index`th ladder chain, once every group is named. */
+  const buildLadder = (chain: string, suffix: string, index: number): Ladder => {
     const g = ladderGroups[index] as ServicePortGroup;
     const read = reads[index] as LadderChainRead;
     const infoStart = infoStarts[index] as number;
-    index++;
     const resolved = names.get(suffix);
     const name = resolved?.name ?? null;
     // Every port of one Service shares its cluster IP (per family): fill it from a sibling port.
@@ -168,7 +181,7 @@ export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily, options:
       };
     });
     options.affinityLines?.set(`${ipFamily}/${chain}`, read.rules.map((rule) => rule.affinityLines));
-    result.push({
+    return {
       key: `${ipFamily}/${chain}`,
       chain,
       policy,
@@ -185,7 +198,25 @@ export function buildServiceModel(dump: ParsedDump, ipFamily: IpFamily, options:
       connections: ladderConnections,
       fingerprint: fingerprint.join(','),
       unreachableRules: read.unreachableRules,
-    });
+    };
+  };
+
+  // The work is in the functions above: V8 runs a loop inside a generator slower than in a plain one.
+  for (const [chain, suffix] of ladders) {
+    const read = readLadder(chain, suffix);
+    if (meter.add(1 + read.rules.length)) yield;
+  }
+  for (const g of groups.values()) {
+    if (g.ladderChains.length === 0) continue;
+    nameGroup(g);
+    if (meter.add(3)) yield;
+  }
+  const result: Ladder[] = [];
+  let index = 0;
+  for (const [chain, suffix] of ladders) {
+    const ladder = buildLadder(chain, suffix, index++);
+    result.push(ladder);
+    if (meter.add(1 + ladder.endpoints.length)) yield;
   }
   result.sort(compareLadders);
   if (suppressedWarnings > 0) warnings.push(`... and ${suppressedWarnings} more model warnings`);

@@ -1,5 +1,6 @@
 /** Groups a nat table's per-service chains by their shared hash suffix and collects what the entry rules say. */
-import type { Rule, Table } from '../iptables/types.js';
+import type { Chain, Rule, Table } from '../iptables/types.js';
+import type { Slices, WorkMeter } from '../slices.js';
 import { isEndpointChain, serviceChainPrefix } from './chain-names.js';
 import { hostAddress } from './endpoint-chain.js';
 
@@ -71,9 +72,9 @@ export function noteProtocol(group: ServicePortGroup, protocol: string | null): 
 /**
  * One pass over the table's chains. Ladders are found from chain names and jump targets (any rule
  * anywhere that jumps to KUBE-SVC/SVL/XLB, and every declared one), never from comments; comments
- * only name them.
+ * only name them. Sliced (buildServiceModelInSlices): yields every few thousand chains and rules.
  */
-export function collectServicePorts(nat: Table): CollectedServicePorts {
+export function* collectServicePortsInSlices(nat: Table, meter: WorkMeter): Slices<CollectedServicePorts> {
   const groups = new Map<string, ServicePortGroup>();
   const ladders = new Map<string, string>();
   const servicesMasquerade = new Map<string, ServicesMasquerade>();
@@ -157,23 +158,17 @@ export function collectServicePorts(nat: Table): CollectedServicePorts {
     noteProtocol(g, rule.protocol);
   };
 
-  for (const [name, chain] of nat.chains) {
-    if (isEndpointChain(name)) continue; // read lazily, only when a ladder jumps to it
-    if (name === 'KUBE-SERVICES') {
-      for (const rule of chain.rules) readServicesRule(rule);
-      continue;
-    }
-    if (name === 'KUBE-NODEPORTS') {
-      for (const rule of chain.rules) {
-        if (rule.target === null) continue;
-        const g = touch(rule.target);
-        if (g === null) continue;
-        if (g.nodePort === null) g.nodePort = rule.dport;
-        noteName(g, NameSource.NodePort, rule.comment);
-        noteProtocol(g, rule.protocol);
-      }
-      continue;
-    }
+  const readNodePortsRule = (rule: Rule): void => {
+    if (rule.target === null) return;
+    const g = touch(rule.target);
+    if (g === null) return;
+    if (g.nodePort === null) g.nodePort = rule.dport;
+    noteName(g, NameSource.NodePort, rule.comment);
+    noteProtocol(g, rule.protocol);
+  };
+
+  /** Any other chain: registers it, and the service chains it jumps to. */
+  const readOtherChain = (name: string, chain: Chain): void => {
     const own = touch(name);
     const prefix = own === null ? null : serviceChainPrefix(name);
     // Ladder chains are read by readLadderChain; here only their jumps to other service chains
@@ -182,6 +177,23 @@ export function collectServicePorts(nat: Table): CollectedServicePorts {
     for (const rule of chain.rules) {
       if (own !== null && nameSource !== null) noteName(own, nameSource, rule.comment);
       if (rule.target !== null) touch(rule.target);
+    }
+  };
+
+  // The work is in the functions above: V8 runs a loop inside a generator slower than in a plain one.
+  for (const [name, chain] of nat.chains) {
+    if (meter.add(1)) yield;
+    if (isEndpointChain(name)) continue; // read lazily, only when a ladder jumps to it
+    const readRule = name === 'KUBE-SERVICES' ? readServicesRule : name === 'KUBE-NODEPORTS' ? readNodePortsRule : null;
+    if (readRule === null) {
+      readOtherChain(name, chain);
+      if (meter.add(chain.rules.length)) yield;
+      continue;
+    }
+    // One rule (or two) per service port: tens of thousands on a large cluster.
+    for (const rule of chain.rules) {
+      readRule(rule);
+      if (meter.add(2)) yield;
     }
   }
   return { groups, ladders, servicesMasquerade };

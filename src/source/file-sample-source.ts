@@ -29,7 +29,7 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
     const result = await readDumpFile({ ...options, signal, scan: true, parse: false });
     const reads: FamilyRead[] = [];
     for (const { ipFamily, scan } of result.dumps) {
-      const refreshed = scan === undefined ? null : refresherOf(ipFamily).refresh(scan);
+      const refreshed = scan === undefined ? null : await refresherOf(ipFamily).refresh(scan, signal);
       if (refreshed === null) return null;
       reads.push(okRead(ipFamily, { ...refreshed, readKind: 'refreshed' }, result));
     }
@@ -71,11 +71,13 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
       }
       // The sampler only builds the model from the dumps: their KUBE-SEP rules are folded, not kept.
       const result = await readDumpFile({ foldEndpointChains: true, ...options, signal, scan: refreshCounters });
-      return result.dumps.map(({ ipFamily, dump, endpointChains, scan }) => {
-        if (scan === undefined) return okRead(ipFamily, { dump, ...(endpointChains === undefined ? {} : { endpointChains }) }, result);
-        const model = refresherOf(ipFamily).parsed(scan, dump, ipFamily, endpointChains);
-        return okRead(ipFamily, model === null ? { dump, ...(endpointChains === undefined ? {} : { endpointChains }) } : { dump, model, readKind: reread ? 'reparsed' : 'parsed' }, result);
-      });
+      const reads: FamilyRead[] = [];
+      for (const { ipFamily, dump, endpointChains, scan } of result.dumps) {
+        const model = scan === undefined ? null : await refresherOf(ipFamily).parsed(scan, dump, ipFamily, endpointChains, signal);
+        const parts = model === null ? { dump, ...(endpointChains === undefined ? {} : { endpointChains }) } : { dump, model, readKind: reread ? ('reparsed' as const) : ('parsed' as const) };
+        reads.push(okRead(ipFamily, parts, result));
+      }
+      return reads;
     } catch (error) {
       if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;
       return [

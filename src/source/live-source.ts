@@ -57,7 +57,7 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
       if (refresher?.scanOnly === true) {
         const scanner = new StructureScanner();
         const result = await runIptablesSave({ ...save, parse: false, scanner });
-        const refreshed = refresher.refresh(result.scan ?? scanner.end());
+        const refreshed = await refresher.refresh(result.scan ?? scanner.end(), signal);
         const costSeconds = result.cpuSeconds ?? result.durationSeconds;
         if (refreshed !== null) {
           return {
@@ -98,7 +98,7 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
         ...(result.endpointChains === undefined ? {} : { endpointChains: result.endpointChains }),
       };
       if (refresher === undefined || result.scan === undefined) return read;
-      const model = refresher.parsed(result.scan, result.dump, ipFamily, result.endpointChains);
+      const model = await refresher.parsed(result.scan, result.dump, ipFamily, result.endpointChains, signal);
       return model === null ? read : { ...read, model, readKind: reread ? 'reparsed' : 'parsed' };
     } catch (error) {
       if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;

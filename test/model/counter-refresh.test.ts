@@ -147,40 +147,38 @@ describe('planCounters / applyCounters, on every fixture and real dump', () => {
 
 describe('CounterRefresher', () => {
   const text = generateBulkRuleset({ services: 30, endpointsPerService: 3, seed: 5, comments: true });
-  const parsed = (t: string, refresher: CounterRefresher) => {
-    return refresher.parsed(scan(t), parseDump(t), 'ipv4');
-  };
+  const parsed = (t: string, refresher: CounterRefresher) => refresher.parsed(scan(t), parseDump(t), 'ipv4');
 
-  it('goes scan-only once two reads show the same rules, and back to parsing when they change', () => {
+  it('goes scan-only once two reads show the same rules, and back to parsing when they change', async () => {
     const refresher = new CounterRefresher();
     expect(refresher.scanOnly).toBe(false);
-    parsed(text, refresher);
+    await parsed(text, refresher);
     expect(refresher.scanOnly).toBe(false);
-    parsed(recount(text, 1), refresher);
+    await parsed(recount(text, 1), refresher);
     expect(refresher.scanOnly).toBe(true);
 
     const later = recount(text, 2);
-    const refreshed = refresher.refresh(scan(later));
+    const refreshed = await refresher.refresh(scan(later));
     expect(refreshed?.model).toStrictEqual(buildServiceModel(parseDump(later), 'ipv4'));
     expect(refresher.scanOnly).toBe(true);
 
     // kube-proxy removed an endpoint: the digest differs, the refresh refuses, the next read parses.
     const changed = later.replace(/^.*-j KUBE-SEP-.*$/m, '');
-    expect(refresher.refresh(scan(changed))).toBeNull();
+    expect(await refresher.refresh(scan(changed))).toBeNull();
     expect(refresher.scanOnly).toBe(false);
-    parsed(changed, refresher);
+    await parsed(changed, refresher);
     expect(refresher.scanOnly).toBe(false);
-    parsed(recount(changed, 3), refresher);
+    await parsed(recount(changed, 3), refresher);
     expect(refresher.scanOnly).toBe(true);
     expect(refresher.stats).toEqual({ refreshed: 1, parsed: 4, missed: 1 });
   });
 
-  it('a refreshed read reports the parsed read’s findings, not its rules', () => {
+  it('a refreshed read reports the parsed read’s findings, not its rules', async () => {
     const refresher = new CounterRefresher();
     const withJunk = `${text}\nthis is not iptables\n`;
-    parsed(withJunk, refresher);
-    parsed(recount(withJunk, 4), refresher);
-    const refreshed = refresher.refresh(scan(recount(withJunk, 5)));
+    await parsed(withJunk, refresher);
+    await parsed(recount(withJunk, 4), refresher);
+    const refreshed = await refresher.refresh(scan(recount(withJunk, 5)));
     if (refreshed === null) throw new Error('not refreshed');
     expect(refreshed.dump.skipped).toEqual(parseDump(withJunk).skipped);
     expect(refreshed.dump.tables.get('nat')?.chains.has('KUBE-SERVICES')).toBe(true);
@@ -188,15 +186,28 @@ describe('CounterRefresher', () => {
     expect(refreshed.dump.tables.get('nat')?.chains.size).toBe(1);
   });
 
-  it('never refreshes from a truncated or malformed read', () => {
+  it('never refreshes from a truncated or malformed read', async () => {
     const refresher = new CounterRefresher();
     const truncated = text.slice(0, text.lastIndexOf('COMMIT'));
-    parsed(truncated, refresher);
-    parsed(truncated, refresher);
+    await parsed(truncated, refresher);
+    await parsed(truncated, refresher);
     expect(refresher.scanOnly).toBe(false);
     const malformed = text.replace(/^\[(\d+):/m, '[-$1:');
-    parsed(malformed, refresher);
-    parsed(malformed, refresher);
+    await parsed(malformed, refresher);
+    await parsed(malformed, refresher);
     expect(refresher.scanOnly).toBe(false);
+  });
+
+  it('an aborted signal rejects a read and leaves the refresher as it was', async () => {
+    const refresher = new CounterRefresher();
+    await parsed(text, refresher);
+    await parsed(recount(text, 1), refresher);
+    const aborted = AbortSignal.abort();
+    const later = recount(text, 2);
+    await expect(refresher.parsed(scan(later), parseDump(later), 'ipv4', undefined, aborted)).rejects.toThrow();
+    await expect(refresher.refresh(scan(later), aborted)).rejects.toThrow();
+    expect(refresher.stats).toEqual({ refreshed: 0, parsed: 2, missed: 0 });
+    expect(refresher.scanOnly).toBe(true);
+    expect((await refresher.refresh(scan(later)))?.model).toStrictEqual(buildServiceModel(parseDump(later), 'ipv4'));
   });
 });

@@ -4,6 +4,7 @@
  * With the plan, a later output of the same structure (StructureScan digest) gives the same model
  * with its counters re-read — no parse, no model build. Pure.
  */
+import { runToEnd, type Slices, WorkMeter } from '../../slices.js';
 import type { Ladder, LadderEndpoint, ServiceModel } from '../types.js';
 
 export interface CounterPlan {
@@ -23,32 +24,60 @@ export interface CounterPlan {
  * from a parse every time). Null too for a model without counters.
  */
 export function planCounters(model: ServiceModel, affinityLinesByLadder: ReadonlyMap<string, readonly (readonly number[])[]>, packets: Float64Array): CounterPlan | null {
+  return runToEnd(planCountersInSlices(model, affinityLinesByLadder, packets));
+}
+
+/** `planCounters` in slices (see runInSlices): yields when `meter` says, returns the same plan. */
+export function* planCountersInSlices(
+  model: ServiceModel,
+  affinityLinesByLadder: ReadonlyMap<string, readonly (readonly number[])[]>,
+  packets: Float64Array,
+  meter = new WorkMeter(),
+): Slices<CounterPlan | null> {
   if (!model.hasCounters) return null;
   let endpoints = 0;
   for (const ladder of model.ladders) endpoints += ladder.endpoints.length;
-  const ruleLines = new Int32Array(endpoints);
-  const affinityStart = new Int32Array(endpoints + 1);
-  const affinityLines: number[] = [];
+  const lines: PlanLines = { ruleLines: new Int32Array(endpoints), affinityStart: new Int32Array(endpoints + 1), affinityLines: [] };
   const hasAffinity = new Uint8Array(model.ladders.length);
+  // The loops over endpoints are plain functions: V8 runs a loop inside a generator slower than in a plain one.
   let e = 0;
   for (let l = 0; l < model.ladders.length; l++) {
     const ladder = model.ladders[l] as Ladder;
     hasAffinity[l] = ladder.sessionAffinity === null ? 0 : 1;
-    if (ladder.endpoints.length === 0) continue;
-    const lines = affinityLinesByLadder.get(ladder.key);
-    if (lines === undefined || lines.length !== ladder.endpoints.length) return null;
-    for (let i = 0; i < lines.length; i++) {
-      ruleLines[e] = (ladder.endpoints[i] as LadderEndpoint).line;
-      affinityStart[e] = affinityLines.length;
-      for (const line of lines[i] as readonly number[]) affinityLines.push(line);
-      e++;
-    }
+    if (!planLadder(ladder, affinityLinesByLadder.get(ladder.key), lines, e)) return null;
+    e += ladder.endpoints.length;
+    if (meter.add(1 + ladder.endpoints.length)) yield;
   }
-  affinityStart[e] = affinityLines.length;
-  const plan: CounterPlan = { ruleLines, affinityStart, affinityLines: Int32Array.from(affinityLines), hasAffinity };
-  for (const line of ruleLines) if (line <= 0 || line >= packets.length) return null;
-  for (const line of plan.affinityLines) if (line <= 0 || line >= packets.length) return null;
-  return sameCounters(model, applyCounters(model, plan, packets)) ? plan : null;
+  lines.affinityStart[e] = lines.affinityLines.length;
+  const plan: CounterPlan = { ruleLines: lines.ruleLines, affinityStart: lines.affinityStart, affinityLines: Int32Array.from(lines.affinityLines), hasAffinity };
+  if (!allWithin(plan.ruleLines, packets.length) || !allWithin(plan.affinityLines, packets.length)) return null;
+  const applied = yield* applyCountersInSlices(model, plan, packets, meter);
+  return (yield* sameCountersInSlices(model, applied, meter)) ? plan : null;
+}
+
+/** A plan's per-endpoint lines while it is made. */
+interface PlanLines {
+  readonly ruleLines: Int32Array;
+  readonly affinityStart: Int32Array;
+  readonly affinityLines: number[];
+}
+
+/** Adds one ladder's lines (its endpoints are the plan's from `e` on); false when the model build reported none that fit. */
+function planLadder(ladder: Ladder, affinityLines: readonly (readonly number[])[] | undefined, lines: PlanLines, e: number): boolean {
+  if (ladder.endpoints.length === 0) return true;
+  if (affinityLines === undefined || affinityLines.length !== ladder.endpoints.length) return false;
+  for (let i = 0; i < affinityLines.length; i++, e++) {
+    lines.ruleLines[e] = (ladder.endpoints[i] as LadderEndpoint).line;
+    lines.affinityStart[e] = lines.affinityLines.length;
+    for (const line of affinityLines[i] as readonly number[]) lines.affinityLines.push(line);
+  }
+  return true;
+}
+
+/** Every line is one of the scan's (line 0 does not exist). */
+function allWithin(lines: Int32Array, lineCount: number): boolean {
+  for (const line of lines) if (line <= 0 || line >= lineCount) return false;
+  return true;
 }
 
 /**
@@ -56,47 +85,63 @@ export function planCounters(model: ServiceModel, affinityLinesByLadder: Readonl
  * plan was made for); everything else is shared with `model`.
  */
 export function applyCounters(model: ServiceModel, plan: CounterPlan, packets: Float64Array): ServiceModel {
-  const { ruleLines, affinityStart, affinityLines, hasAffinity } = plan;
-  let e = 0;
+  return runToEnd(applyCountersInSlices(model, plan, packets));
+}
+
+/** `applyCounters` in slices (see runInSlices): yields when `meter` says, returns the same model. */
+export function* applyCountersInSlices(model: ServiceModel, plan: CounterPlan, packets: Float64Array, meter = new WorkMeter()): Slices<ServiceModel> {
   const ladders = new Array<Ladder>(model.ladders.length);
+  // Per ladder, its endpoints are the plan's from `e` on (the loop over them is a plain function, as above).
+  let e = 0;
   for (let l = 0; l < model.ladders.length; l++) {
     const ladder = model.ladders[l] as Ladder;
-    const affinity = hasAffinity[l] === 1;
-    let total = 0;
-    const endpoints = new Array<LadderEndpoint>(ladder.endpoints.length);
-    for (let i = 0; i < ladder.endpoints.length; i++, e++) {
-      const old = ladder.endpoints[i] as LadderEndpoint;
-      let affinityPackets = 0;
-      for (let a = affinityStart[e] as number; a < (affinityStart[e + 1] as number); a++) affinityPackets += packets[affinityLines[a] as number] as number;
-      const connections = (packets[ruleLines[e] as number] as number) + affinityPackets;
-      total += connections;
-      endpoints[i] = {
-        endpoint: old.endpoint,
-        chain: old.chain,
-        probability: old.probability,
-        programmedRatio: old.programmedRatio,
-        expectedRatio: old.expectedRatio,
-        connections,
-        affinityConnections: affinity ? affinityPackets : null,
-        line: old.line,
-      };
-    }
-    ladders[l] = { ...ladder, endpoints, connections: total };
+    ladders[l] = applyToLadder(ladder, plan, packets, plan.hasAffinity[l] === 1, e);
+    e += ladder.endpoints.length;
+    if (meter.add(1 + ladder.endpoints.length)) yield;
   }
   return { ...model, ladders };
 }
 
-function sameCounters(a: ServiceModel, b: ServiceModel): boolean {
+function applyToLadder(ladder: Ladder, plan: CounterPlan, packets: Float64Array, affinity: boolean, e: number): Ladder {
+  const { ruleLines, affinityStart, affinityLines } = plan;
+  let total = 0;
+  const endpoints = new Array<LadderEndpoint>(ladder.endpoints.length);
+  for (let i = 0; i < ladder.endpoints.length; i++, e++) {
+    const old = ladder.endpoints[i] as LadderEndpoint;
+    let affinityPackets = 0;
+    for (let a = affinityStart[e] as number; a < (affinityStart[e + 1] as number); a++) affinityPackets += packets[affinityLines[a] as number] as number;
+    const connections = (packets[ruleLines[e] as number] as number) + affinityPackets;
+    total += connections;
+    endpoints[i] = {
+      endpoint: old.endpoint,
+      chain: old.chain,
+      probability: old.probability,
+      programmedRatio: old.programmedRatio,
+      expectedRatio: old.expectedRatio,
+      connections,
+      affinityConnections: affinity ? affinityPackets : null,
+      line: old.line,
+    };
+  }
+  return { ...ladder, endpoints, connections: total };
+}
+
+function* sameCountersInSlices(a: ServiceModel, b: ServiceModel, meter: WorkMeter): Slices<boolean> {
   if (a.ladders.length !== b.ladders.length) return false;
   for (let l = 0; l < a.ladders.length; l++) {
     const x = a.ladders[l] as Ladder;
-    const y = b.ladders[l] as Ladder;
-    if (x.connections !== y.connections || x.endpoints.length !== y.endpoints.length) return false;
-    for (let i = 0; i < x.endpoints.length; i++) {
-      const p = x.endpoints[i] as LadderEndpoint;
-      const q = y.endpoints[i] as LadderEndpoint;
-      if (p.connections !== q.connections || p.affinityConnections !== q.affinityConnections) return false;
-    }
+    if (!sameLadderCounters(x, b.ladders[l] as Ladder)) return false;
+    if (meter.add(1 + x.endpoints.length)) yield;
+  }
+  return true;
+}
+
+function sameLadderCounters(x: Ladder, y: Ladder): boolean {
+  if (x.connections !== y.connections || x.endpoints.length !== y.endpoints.length) return false;
+  for (let i = 0; i < x.endpoints.length; i++) {
+    const p = x.endpoints[i] as LadderEndpoint;
+    const q = y.endpoints[i] as LadderEndpoint;
+    if (p.connections !== q.connections || p.affinityConnections !== q.affinityConnections) return false;
   }
   return true;
 }

@@ -1,0 +1,85 @@
+// The sliced model build and counter plan (what the sources and the sampler run, with turns of the
+// event loop in between) must give exactly what the one-go functions give: on every fixture and real
+// dump with a checkpoint after every unit of work, and on a generated cluster with the default one.
+import { describe, expect, it } from 'vitest';
+import { parseDump } from '../../src/iptables/parse-dump.js';
+import { generateBulkRuleset } from '../../src/lab/ruleset/bulk.js';
+import type { IpFamily, ParsedDump } from '../../src/iptables/types.js';
+import { buildServiceModel, buildServiceModelInSlices } from '../../src/model/build-service-model.js';
+import { applyCounters, applyCountersInSlices, planCounters, planCountersInSlices } from '../../src/model/counter-refresh/counter-plan.js';
+import { StructureScanner } from '../../src/model/counter-refresh/structure-scanner.js';
+import type { EndpointChainInfo } from '../../src/model/endpoint-chain.js';
+import { runInSlices, type Slices, WorkMeter } from '../../src/slices.js';
+import { readDumpFile } from '../../src/source/file-source.js';
+import { DUMP_FILES } from '../support/dump-files.js';
+
+type AffinityLines = Map<string, readonly (readonly number[])[]>;
+
+/** Passes the computation's checkpoints through, counting them. */
+function* counting<T>(steps: Slices<T>, count: { checkpoints: number }): Slices<T> {
+  for (;;) {
+    const next = steps.next();
+    if (next.done === true) return next.value;
+    count.checkpoints++;
+    yield;
+  }
+}
+
+interface Read {
+  readonly ipFamily: IpFamily;
+  readonly dump: ParsedDump;
+  readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
+  /** The output's packet counter per line (StructureScan). */
+  readonly packets: Float64Array;
+}
+
+/**
+ * One family's read, built and planned both ways (the sliced way with a turn of the event loop at
+ * every checkpoint); the checkpoints the sliced way passed.
+ */
+async function compare(read: Read, meter: () => WorkMeter): Promise<number> {
+  const { ipFamily, dump, endpointChains, packets } = read;
+  const count = { checkpoints: 0 };
+  const syncLines: AffinityLines = new Map();
+  const slicedLines: AffinityLines = new Map();
+  const model = buildServiceModel(dump, ipFamily, { endpointChains, affinityLines: syncLines });
+  const sliced = await runInSlices(counting(buildServiceModelInSlices(dump, ipFamily, { endpointChains, affinityLines: slicedLines }, meter()), count), { sliceMs: 0 });
+  expect(sliced).toStrictEqual(model);
+  expect(slicedLines).toStrictEqual(syncLines);
+
+  const plan = planCounters(model, syncLines, packets);
+  const slicedPlan = await runInSlices(counting(planCountersInSlices(sliced, slicedLines, packets, meter()), count), { sliceMs: 0 });
+  expect(slicedPlan).toStrictEqual(plan);
+  if (plan !== null) {
+    // Other counters than the model's: the applied model differs from it, both ways alike.
+    const moved = packets.map((p, line) => p + line);
+    const applied = await runInSlices(counting(applyCountersInSlices(model, plan, moved, meter()), count), { sliceMs: 0 });
+    expect(applied).toStrictEqual(applyCounters(model, plan, moved));
+  }
+  return count.checkpoints;
+}
+
+describe('buildServiceModelInSlices / planCountersInSlices / applyCountersInSlices', () => {
+  for (const file of DUMP_FILES) {
+    it(`${file.split('/').slice(-2).join('/')}: the same as in one go, a checkpoint after every unit of work`, async () => {
+      const { dumps } = await readDumpFile({ path: file, scan: true, foldEndpointChains: true });
+      for (const { ipFamily, dump, endpointChains, scan } of dumps) {
+        const checkpoints = await compare({ ipFamily, dump, endpointChains, packets: scan?.packets ?? new Float64Array(0) }, () => new WorkMeter(1));
+        // At least one checkpoint per ladder in each of the build's loops over the ladders.
+        expect(checkpoints).toBeGreaterThanOrEqual(2 * buildServiceModel(dump, ipFamily, { endpointChains }).ladders.length);
+      }
+    });
+  }
+
+  it('a generated cluster, with session affinity: the same as in one go, at the default checkpoints', async () => {
+    const text = generateBulkRuleset({ services: 600, endpointsPerService: 6, seed: 8, comments: true }).replace(
+      /^(\[\d+:\d+\] -A (KUBE-SVC-\w+) )(-m comment --comment "[^"]+" )?-m statistic --mode random --probability [\d.]+ -j (KUBE-SEP-\w+)$/gm,
+      (line: string, prefix: string, _chain: string, comment: string | undefined, sep: string) =>
+        `${prefix}${comment ?? ''}-m recent --name ${sep} --mask 255.255.255.255 --rsource --rcheck --seconds 10800 --reap -j ${sep}\n${line}`,
+    );
+    const scanner = new StructureScanner();
+    scanner.push(text);
+    const checkpoints = await compare({ ipFamily: 'ipv4', dump: parseDump(text), packets: scanner.end().packets }, () => new WorkMeter());
+    expect(checkpoints).toBeGreaterThanOrEqual(10);
+  });
+});
