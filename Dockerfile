@@ -61,6 +61,16 @@ RUN apt-get update \
 
 WORKDIR /app
 ENV NODE_ENV=production
+# Memory (issue 7; docs/deploy.md "Sizing"). The same environment the memory benchmark runs its exporter
+# child with (src/bench/memory.ts IMAGE_NODE_ENV; test/deploy/dockerfile.test.ts keeps them equal).
+# V8 heap: what node would pick under the default 1 GiB limit, fixed, so a larger limit does not let
+# garbage grow with it; a parsed read of 20,000 services x 10 endpoints peaks at ~300 MiB of live heap.
+# Larger rulesets need more: set NODE_OPTIONS in the DaemonSet (docs/deploy.md). glibc malloc: two
+# arenas for libuv's threads, and buffers of 128 KiB or more mapped on their own and returned when freed.
+ENV NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=4" \
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=131072 \
+    MALLOC_TRIM_THRESHOLD_=131072
 # package.json is needed at runtime: its "type": "module" makes dist/*.js ES modules.
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules

@@ -1,11 +1,13 @@
 /**
  * An exporter-like process for the memory benchmark: N consecutive samples of one dump file through
  * the exporter's own pieces — the file source (counter refresh on, as the exporter runs), the Sampler
- * (model, analysis, 10 s apart on its clock) and the metrics page rendered with schedule() — with no
- * HTTP. Prints one JSON line per sample (RSS, heap, durations, how the read was taken) and a final
- * line with peak RSS. Usage: node --expose-gc dist/bench/exporter-child.js DUMP SAMPLES
+ * (model, analysis, 10 s apart on its clock) and the metrics page rendered with schedule(), then one
+ * gzip scrape of it as Prometheus makes — with no HTTP. Prints one JSON line per sample (RSS, heap,
+ * durations, how the read was taken) and a final line with peak RSS. memory.ts runs it with the
+ * image's node environment (IMAGE_NODE_ENV). Usage: node dist/bench/exporter-child.js DUMP SAMPLES
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { parseExporterFlags } from '../cli/flags.js';
 import { createMetricsPage } from '../metrics/metrics-page.js';
 import { Sampler } from '../sampler.js';
@@ -18,12 +20,17 @@ export interface ChildSampleLine {
   readonly index: number;
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  /** V8 heap memory committed (resident), live objects and garbage not collected yet. */
+  readonly heapPhysicalBytes: number;
   readonly externalBytes: number;
   /** Read (parse or scan) + model + analysis, as the sampler ran them. */
   readonly sampleMs: number;
   /** Until the page showing this sample was swapped in. */
   readonly renderMs: number;
+  /** Plain size of the page's kube_balance_* part. */
   readonly pageBytes: number;
+  /** What the page holds for it (its deflate blocks; the plain bytes too if something scraped it plain). */
+  readonly pageHeldBytes: number;
   /** parsed | refreshed | reparsed (FamilyReadOk.readKind). */
   readonly readKind: string;
 }
@@ -33,6 +40,10 @@ export interface ChildDoneLine {
   readonly maxRssBytes: number;
   /** Largest event-loop delay seen while sampling (ms): the longest synchronous stretch. */
   readonly maxLoopBlockMs: number;
+  /** V8's heap limit as configured (--max-old-space-size and the young generation). */
+  readonly heapLimitBytes: number;
+  /** CPU time of the whole run (user + system, ms): what heap limits trade memory against. */
+  readonly cpuMs: number;
 }
 
 /** The sampler's clock, moved by hand: samples are 10 s apart for the analysis window, not in real time. */
@@ -75,9 +86,9 @@ async function main(): Promise<void> {
     if (snapshot === null) throw new Error('sample aborted');
     await page.schedule(snapshot);
     const t2 = performance.now();
-    // Its size from the cached parts: render() would join them into one 70 MB Buffer and string per
-    // sample, garbage a scrape by Prometheus (renderParts, written part by part) never makes.
-    const pageBytes = (await page.renderParts(false)).reduce((n, part) => n + part.length, 0);
+    // Prometheus scrapes every page at least once, asking for gzip (what the server writes part by part).
+    await page.renderParts(true);
+    const { plainBytes: pageBytes, heldBytes: pageHeldBytes } = page.pageSize();
     // Let the event loop turn once, as between samples, so timers and the monitor see it.
     await new Promise((resolve) => setImmediate(resolve));
     const memory = process.memoryUsage();
@@ -86,10 +97,12 @@ async function main(): Promise<void> {
       index,
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
+      heapPhysicalBytes: getHeapStatistics().total_physical_size,
       externalBytes: memory.external + memory.arrayBuffers,
       sampleMs: t1 - t0,
       renderMs: t2 - t1,
       pageBytes,
+      pageHeldBytes,
       readKind,
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -97,7 +110,14 @@ async function main(): Promise<void> {
   loop.disable();
   await page.close();
   await sampler.stop();
-  const done: ChildDoneLine = { kind: 'done', maxRssBytes: process.resourceUsage().maxRSS * 1024, maxLoopBlockMs: loop.max / 1e6 };
+  const usage = process.resourceUsage();
+  const done: ChildDoneLine = {
+    kind: 'done',
+    maxRssBytes: usage.maxRSS * 1024,
+    maxLoopBlockMs: loop.max / 1e6,
+    heapLimitBytes: getHeapStatistics().heap_size_limit,
+    cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
+  };
   process.stdout.write(`${JSON.stringify(done)}\n`);
 }
 

@@ -1,9 +1,32 @@
-/** Runs exporter-child.ts in its own process and summarises its RSS over consecutive samples. */
+/** Runs exporter-child.ts in its own process, as the image runs node, and summarises its RSS over consecutive samples. */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ChildDoneLine, ChildSampleLine } from './exporter-child.js';
 import { spread, type Spread } from './stats.js';
+
+/**
+ * The environment the image gives node (Dockerfile `ENV`, checked by test/deploy/dockerfile.test.ts):
+ * the memory child runs with it, so the benchmark measures what ships.
+ *
+ * - `--max-old-space-size=512`, `--max-semi-space-size=4`: what node picks by itself in a pod with the
+ *   default 1 GiB limit (V8 sizes its heap from the memory it sees: half of it for the old space, a
+ *   128th of that per semi-space, up to 4 GiB and 16 MiB on big machines like the benchmark VM's
+ *   24 GiB), fixed so that a larger limit does not let garbage pile up further and the benchmark runs
+ *   as the pod does. A parsed read of 20,000 services x 10 endpoints has up to ~300 MiB of live heap
+ *   (an old space of 256 MiB ran out there, 320 held with 7 s of GC per sample), so 512 leaves it a
+ *   margin of ~1.7. 384 saved another ~30 MiB steady and ~70 MiB peak for ~20% more time per sample,
+ *   too close to that peak (docs/deploy.md, "Sizing").
+ * - glibc malloc (ArrayBuffers, zlib): at most 2 arenas for libuv's threads, and every allocation of
+ *   128 KiB or more mapped on its own and returned on free (by default the threshold rises with each
+ *   large free, after which freed megabytes stay in the heap).
+ */
+export const IMAGE_NODE_ENV: Readonly<Record<string, string>> = {
+  NODE_OPTIONS: '--max-old-space-size=512 --max-semi-space-size=4',
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '131072',
+  MALLOC_TRIM_THRESHOLD_: '131072',
+};
 
 export interface MemoryResult {
   readonly samples: number;
@@ -16,6 +39,14 @@ export interface MemoryResult {
   readonly sampleMs: Spread;
   readonly maxLoopBlockMs: number;
   readonly pageBytes: number;
+  /** What the page held for its kube_balance_* part after the last sample (compressed). */
+  readonly pageHeldBytes: number;
+  /** V8's heap limit in the child (checks that IMAGE_NODE_ENV took effect). */
+  readonly heapLimitBytes: number;
+  /** The child's CPU time over all samples (user + system). */
+  readonly cpuMs: number;
+  /** The node environment the child ran with (IMAGE_NODE_ENV). */
+  readonly nodeEnv: Readonly<Record<string, string>>;
   /** How many samples were read each way (parsed, refreshed, reparsed). */
   readonly readKinds: Readonly<Record<string, number>>;
 }
@@ -33,7 +64,11 @@ const WINDOW_SAMPLES = 30;
 
 export async function measureMemory(dumpPath: string, samples: number): Promise<MemoryResult> {
   const script = fileURLToPath(new URL('./exporter-child.js', import.meta.url));
-  const child = spawn(process.execPath, ['--expose-gc', script, dumpPath, String(samples)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // No flags of this process (npm run bench runs it with --expose-gc): the image's environment only.
+  const child = spawn(process.execPath, [script, dumpPath, String(samples)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...IMAGE_NODE_ENV },
+  });
   const lines: ChildSampleLine[] = [];
   let done: ChildDoneLine | null = null;
   for await (const text of createInterface({ input: child.stdout })) {
@@ -62,5 +97,9 @@ export async function measureMemory(dumpPath: string, samples: number): Promise<
     readKinds: countKinds(lines.map((l) => l.readKind)),
     maxLoopBlockMs: done.maxLoopBlockMs,
     pageBytes: lines.at(-1)?.pageBytes ?? 0,
+    pageHeldBytes: lines.at(-1)?.pageHeldBytes ?? 0,
+    heapLimitBytes: done.heapLimitBytes,
+    cpuMs: done.cpuMs,
+    nodeEnv: IMAGE_NODE_ENV,
   };
 }

@@ -8,7 +8,8 @@ import type { EndpointFilter } from './endpoint-filter.js';
 import { familyEmitter, LabelTextCache } from './exposition.js';
 import type { BuildInfo, CollectContext, MetricFamily } from './family.js';
 import { ladderViewSteps } from './ladder-views.js';
-import { PageWriter, type PageBytes } from './page-writer.js';
+import type { PageStore } from './page-store.js';
+import { PageWriter } from './page-writer.js';
 
 export interface PageRenderOptions {
   readonly families: readonly MetricFamily[];
@@ -17,23 +18,27 @@ export interface PageRenderOptions {
   readonly maxEndpoints: number;
   readonly windowSeconds: number;
   readonly build: BuildInfo;
+  /** Where each render puts its bytes (a new store per render). */
+  readonly createStore: () => PageStore;
 }
 
 export interface RenderedPage {
-  readonly bytes: PageBytes;
+  readonly bytes: PageStore;
   /** Families that threw: left off the page whole, the others are on it. */
   readonly failures: readonly { readonly family: string; readonly error: unknown }[];
 }
 
 /**
  * The page for `snapshot`, step by step. Throws only when the shared preparation does (a family that
- * throws is recorded in `failures` instead). Abandoning it half-way (return()) leaves nothing behind.
+ * throws is recorded in `failures` instead). Abandoning it half-way (return()) leaves nothing behind but
+ * the compression of parts already handed to the store, which finishes on its own.
  */
 export function* renderPageSteps(snapshot: Snapshot, options: PageRenderOptions): Generator<void, RenderedPage, undefined> {
   const views = yield* ladderViewSteps(snapshot, options.filter, options.maxEndpoints);
   const context: CollectContext = { ...views, windowSeconds: options.windowSeconds, build: options.build };
   const labels = new LabelTextCache();
-  const writer = new PageWriter();
+  const store = options.createStore();
+  const writer = new PageWriter(store);
   const write = (text: string): void => writer.write(text);
   const failures: { family: string; error: unknown }[] = [];
   for (const family of options.families) {
@@ -48,5 +53,6 @@ export function* renderPageSteps(snapshot: Snapshot, options: PageRenderOptions)
     }
     yield;
   }
-  return { bytes: writer.finish(), failures };
+  store.seal(writer.finish());
+  return { bytes: store, failures };
 }

@@ -1,28 +1,34 @@
-/** Collects the page's text as UTF-8 parts of about 1 MiB while it is rendered, one family at a time. */
+/** Turns the page's text into UTF-8 parts of about 1 MiB while it is rendered, one family at a time. */
 import { crc32 } from 'node:zlib';
 
-/** The kube_balance_* part of the page as bytes. Read-only once made: scrapes write the parts as they are. */
-export interface PageBytes {
-  /** The page's UTF-8 bytes in consecutive parts; none for an empty page. */
-  readonly parts: readonly Buffer[];
+/** Where the writer's parts go, in page order, as soon as they are encoded. */
+export interface PartSink {
+  /** `text` as UTF-8 (the sink may reuse the buffer once the part is done with). */
+  encode(text: string): Buffer;
+  /** The next part of the page; the sink owns it from then on (it may reuse its buffer at once). */
+  add(part: Buffer): void;
+  /** Takes back the last `count` parts added: the family they belong to was dropped. */
+  dropLast(count: number): void;
+}
+
+/** What the parts handed out add up to. */
+export interface PageTotals {
   /** Total length of the parts. */
   readonly size: number;
   /** CRC-32 of the parts one after the other: the gzip trailer continues it with the registry's part. */
   readonly crc: number;
 }
 
-export const EMPTY_PAGE_BYTES: PageBytes = { parts: [], size: 0, crc: 0 };
-
 /**
  * Text is encoded once this much (UTF-16 units) is waiting. Small enough that encoding and checksumming
  * a part takes a millisecond or two (a render slice is ~10 ms), large enough that a 121 MiB page is a
- * hundred-odd parts: one write each per scrape, one deflate job each when gzip is first asked for.
+ * hundred-odd parts: one deflate job each (page-store.ts), one write each per scrape.
  */
-const PART_CHARS = 1 << 20;
+export const PART_CHARS = 1 << 20;
 
 /** The texts as UTF-8, emptying the array (which keeps its capacity: it fills again at once). */
-function encode(texts: string[]): Buffer {
-  const bytes = Buffer.from(texts.join(''), 'utf8');
+function encode(sink: PartSink, texts: string[]): Buffer {
+  const bytes = sink.encode(texts.join(''));
   texts.length = 0;
   return bytes;
 }
@@ -31,25 +37,28 @@ function encode(texts: string[]): Buffer {
  * The page is written family by family: `write()` the family's text, then `commitFamily()`, or
  * `dropFamily()` when the family threw half-way, which removes every byte it wrote (a family is on
  * the page whole or not at all). Text is turned into bytes as it accumulates, so the whole page never
- * exists as one string next to its bytes.
+ * exists as one string next to its bytes, and each part goes to the sink as soon as it is encoded, in
+ * page order (the page store compresses it while the render goes on); a dropped family's parts are
+ * taken back.
  */
 export class PageWriter {
+  private readonly sink: PartSink;
   private readonly partChars: number;
-  private readonly parts: Buffer[] = [];
   private size = 0;
   private crc = 0;
   /** Text of committed families not encoded yet. */
   private readonly committed: string[] = [];
   private committedChars = 0;
-  /** The open family: its text not encoded yet, and its parts already encoded (with their running CRC). */
+  /** The open family: its text not encoded yet, and its parts already added (with their running CRC). */
   private readonly open: string[] = [];
   private openChars = 0;
-  private openParts: Buffer[] = [];
+  private openParts = 0;
   private openSize = 0;
   private openCrc = 0;
 
   /** `partChars`: text waiting before it is encoded (tests make it small to cross part boundaries). */
-  constructor(partChars = PART_CHARS) {
+  constructor(sink: PartSink, partChars = PART_CHARS) {
+    this.sink = sink;
     this.partChars = partChars;
   }
 
@@ -60,9 +69,8 @@ export class PageWriter {
   }
 
   commitFamily(): void {
-    if (this.openParts.length > 0) {
+    if (this.openParts > 0) {
       // encodeOpen() emptied `committed` before the family's first part, so its parts follow directly.
-      for (const part of this.openParts) this.parts.push(part);
       this.size += this.openSize;
       this.crc = this.openCrc;
     }
@@ -73,43 +81,49 @@ export class PageWriter {
   }
 
   dropFamily(): void {
+    if (this.openParts > 0) this.sink.dropLast(this.openParts);
     this.resetOpen();
   }
 
-  /** The bytes of every committed family. The writer must not be used afterwards. */
-  finish(): PageBytes {
-    this.resetOpen();
+  /** Hands out the last part; the totals of every committed family. The writer must not be used afterwards. */
+  finish(): PageTotals {
+    this.dropFamily();
     this.encodeCommitted();
-    return { parts: this.parts, size: this.size, crc: this.crc };
+    return { size: this.size, crc: this.crc };
   }
 
   private encodeCommitted(): void {
-    if (this.committed.length === 0) return;
-    const part = encode(this.committed);
+    if (this.committedChars === 0) {
+      this.committed.length = 0;
+      return;
+    }
+    const part = encode(this.sink, this.committed);
     this.committedChars = 0;
-    if (part.length === 0) return;
-    this.parts.push(part);
     this.size += part.length;
     this.crc = crc32(part, this.crc);
+    // Last: the sink may reuse the part's buffer as soon as it has it.
+    this.sink.add(part);
   }
 
   private encodeOpen(): void {
-    // Committed text first, so the open family's parts can be appended whole at commitFamily().
-    if (this.openParts.length === 0) {
+    // Committed text first: the open family's parts follow it, and can be taken back after it.
+    if (this.openParts === 0) {
       this.encodeCommitted();
       this.openCrc = this.crc;
     }
-    const part = encode(this.open);
+    const part = encode(this.sink, this.open);
     this.openChars = 0;
-    this.openParts.push(part);
+    this.openParts++;
     this.openSize += part.length;
     this.openCrc = crc32(part, this.openCrc);
+    // Last: the sink may reuse the part's buffer as soon as it has it.
+    this.sink.add(part);
   }
 
   private resetOpen(): void {
     this.open.length = 0;
     this.openChars = 0;
-    this.openParts = [];
+    this.openParts = 0;
     this.openSize = 0;
     this.openCrc = 0;
   }

@@ -1,9 +1,11 @@
 /** The Dockerfile cannot be built here (no Docker engine): check what is checkable statically. */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { dockerignoreExcludes, parseCopy, parseDockerfile, parseLabels, stages, type Stage } from './dockerfile.js';
+import { IMAGE_NODE_ENV } from '../../src/bench/memory.js';
 import { REPO } from './render.js';
 
 interface PackageJson {
@@ -112,6 +114,24 @@ describe('Dockerfile', () => {
     expect(Object.values(pkg.bin)).toEqual(['dist/cli.js']);
     expect(entrypoint[3]).toBe(posix.join(workdir(runtime), pkg.bin['kube-balance-exporter'] as string));
     expect(runtime.instructions.some((i) => i.keyword === 'CMD'), 'flags belong to the pod args').toBe(false);
+  });
+
+  it('gives node the environment the memory benchmark runs with (src/bench/memory.ts IMAGE_NODE_ENV)', () => {
+    const env = new Map(runtime.instructions.filter((i) => i.keyword === 'ENV').flatMap((i) => [...parseLabels(i.args)]));
+    for (const [name, value] of Object.entries(IMAGE_NODE_ENV)) expect(env.get(name), name).toBe(value);
+    expect(env.get('NODE_ENV')).toBe('production');
+    // node refuses to start (exit 9) when NODE_OPTIONS holds an option it does not allow there; the heap
+    // limit it then reports is the old space asked for plus the young generation.
+    const node = spawnSync(process.execPath, ['-p', 'require("node:v8").getHeapStatistics().heap_size_limit'], {
+      env: { ...process.env, ...IMAGE_NODE_ENV },
+      encoding: 'utf8',
+    });
+    expect(node.stderr).toBe('');
+    expect(node.status).toBe(0);
+    const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(IMAGE_NODE_ENV.NODE_OPTIONS ?? '')?.[1]);
+    const limitMiB = Number(node.stdout) / 2 ** 20;
+    expect(limitMiB).toBeGreaterThanOrEqual(oldSpace);
+    expect(limitMiB).toBeLessThan(oldSpace + 64);
   });
 
   it('runs as numeric USER 0 and EXPOSEs the default listen port', () => {

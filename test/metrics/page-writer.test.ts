@@ -1,18 +1,31 @@
-/** PageWriter: committed families' bytes in order, a dropped family leaves no byte, CRC of the whole. */
+/** PageWriter: committed families' bytes handed out in order, a dropped family leaves no byte, CRC of the whole. */
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { PageWriter } from '../../src/metrics/page-writer.js';
+import { PageWriter, type PartSink } from '../../src/metrics/page-writer.js';
 
 type Op = { readonly family: readonly string[]; readonly commit: boolean };
 
+/** Collects the parts, as the page store would keep them. */
+function collector(): PartSink & { readonly parts: Buffer[] } {
+  const parts: Buffer[] = [];
+  return {
+    parts,
+    encode: (text) => Buffer.from(text, 'utf8'),
+    add: (part) => parts.push(part),
+    dropLast: (count) => void parts.splice(parts.length - count, count),
+  };
+}
+
 function run(ops: readonly Op[], partChars: number) {
-  const writer = new PageWriter(partChars);
+  const sink = collector();
+  const { parts } = sink;
+  const writer = new PageWriter(sink, partChars);
   for (const { family, commit } of ops) {
     for (const text of family) writer.write(text);
     if (commit) writer.commitFamily();
     else writer.dropFamily();
   }
-  return writer.finish();
+  return { parts, ...writer.finish() };
 }
 
 const line = (i: number) => `kube_balance_x{service="wéb-${i}",endpoint="10.0.${i % 7}.1:80"} ${i}\n`;
