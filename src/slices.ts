@@ -1,11 +1,12 @@
 /**
  * Long synchronous stages cut into slices: a stage is a generator that yields at checkpoints between
- * pieces of its work, a pure caller runs it to the end (runToEnd), and the sampler and the sources
- * drive it with turns of the event loop in between (runInSlices), so scrapes are answered meanwhile.
+ * pieces of its work, a pure caller runs it to the end (runToEnd), and the sampler, the sources and
+ * the metrics page's render queue drive it with turns of the event loop in between (runInSlices), so
+ * scrapes are answered meanwhile.
  */
 
 /** A computation that yields at checkpoints and returns its result; abandoning it midway is harmless. */
-export type Slices<T> = Generator<void, T, void>;
+export type Slices<T> = Generator<void, T, undefined>;
 
 /** Runs a sliced computation to its result in one go. */
 export function runToEnd<T>(steps: Slices<T>): T {
@@ -25,19 +26,30 @@ export interface SliceOptions {
   readonly sliceMs?: number;
   /** Monotonic milliseconds (default performance.now). */
   readonly now?: () => number;
+  /** One turn of the event loop (default setImmediate); tests inject one they release by hand. */
+  readonly yieldTurn?: () => Promise<unknown>;
+  /**
+   * Run the first slice before the first turn, synchronously with the call (the render queue: a small
+   * page is shown at once). Default false: turn first, so the first slice does not add to whatever ran
+   * synchronously before the call (the end of a parse).
+   */
+  readonly firstSliceNow?: boolean;
 }
 
 /**
- * Drives a sliced computation to its result, letting the event loop turn (setImmediate) first and
- * then at a checkpoint once the current slice has run `sliceMs`: the first slice does not add to
- * whatever ran synchronously before the call (the end of a parse). Throws the signal's reason when it
- * aborts (a slice leaves nothing half-written behind).
+ * Drives a sliced computation to its result, letting the event loop turn first (unless
+ * `firstSliceNow`) and then at a checkpoint once the current slice has run `sliceMs`. Throws the
+ * signal's reason when it aborts, checked before each slice: nothing outside the computation runs
+ * during a slice, so that is as soon as an abort can happen (and a slice leaves nothing half-written).
  */
 export async function runInSlices<T>(steps: Slices<T>, options: SliceOptions = {}): Promise<T> {
   const now = options.now ?? (() => performance.now());
   const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
+  const yieldTurn = options.yieldTurn ?? yieldToEventLoop;
+  let turnFirst = options.firstSliceNow !== true;
   for (;;) {
-    await yieldToEventLoop();
+    if (turnFirst) await yieldTurn();
+    turnFirst = true;
     options.signal?.throwIfAborted();
     const sliceStart = now();
     for (;;) {

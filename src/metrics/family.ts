@@ -1,5 +1,6 @@
 /** The metric-family descriptor: one exposition family, its labels, and how it reads a Snapshot. */
 import type { EndpointStats, LadderStats } from '../analysis/types.js';
+import type { Slices } from '../slices.js';
 import type { Snapshot } from '../snapshot.js';
 
 export type MetricType = 'counter' | 'gauge';
@@ -70,21 +71,13 @@ export interface CollectContext {
  * page renders a large snapshot a few milliseconds at a time and may pause at any yield (see
  * page-render.ts); the snapshot and context do not change while it is paused.
  */
-export type CollectSteps = Generator<void, void, undefined>;
+export type CollectSteps = Slices<void>;
 
 /**
  * Ladders (or rows) per step of a stepped family: a step then takes well under a millisecond, and the
  * generator's per-step cost (an iterator result object per yield) stays small next to the work.
  */
 export const ROWS_PER_STEP = 32;
-
-/** Runs steps to the end, synchronously, and returns what they return. */
-export function drainSteps<T>(steps: Generator<void, T, undefined>): T {
-  for (;;) {
-    const step = steps.next();
-    if (step.done === true) return step.value;
-  }
-}
 
 /** One exposition family. Adding a family = one file under families/ plus one line in families/index.ts. */
 export interface MetricFamily {

@@ -1,8 +1,9 @@
 /** Per-update preparation shared by all families: sorted, de-duplicated, filtered ladder views. */
 import type { LadderStats } from '../analysis/types.js';
+import { runToEnd, type Slices } from '../slices.js';
 import type { Snapshot } from '../snapshot.js';
 import type { EndpointFilter } from './endpoint-filter.js';
-import { ROWS_PER_STEP, drainSteps, type EndpointView, type LadderView, type WithheldCounts } from './family.js';
+import { ROWS_PER_STEP, type EndpointView, type LadderView, type WithheldCounts } from './family.js';
 import { sortSteps } from './sort-steps.js';
 
 export interface LadderViews {
@@ -17,11 +18,11 @@ export interface LadderViews {
  * on dump order; endpoints keep rule order, which is how the programmed ratios read.
  */
 export function buildLadderViews(snapshot: Snapshot, filter: EndpointFilter, maxEndpoints = 0): LadderViews {
-  return drainSteps(ladderViewSteps(snapshot, filter, maxEndpoints));
+  return runToEnd(ladderViewSteps(snapshot, filter, maxEndpoints));
 }
 
 /** buildLadderViews() as steps: yields between ladders (the page renders large snapshots in slices). */
-export function* ladderViewSteps(snapshot: Snapshot, filter: EndpointFilter, maxEndpoints = 0): Generator<void, LadderViews, undefined> {
+export function* ladderViewSteps(snapshot: Snapshot, filter: EndpointFilter, maxEndpoints = 0): Slices<LadderViews> {
   const analysis = snapshot.analysis;
   if (analysis === null || snapshot.stale) {
     const laddersStale = snapshot.stale ? (analysis?.ladders.length ?? 0) : 0;
@@ -83,7 +84,7 @@ export function* ladderViewSteps(snapshot: Snapshot, filter: EndpointFilter, max
  * Rewrites the views in place (same order); returns how many endpoints were withheld. Yields between
  * its passes and every few hundred ladders (it runs on 20,000 ladders at once).
  */
-function* applyBudget(ladders: LadderView[], allLadders: LadderView[], maxEndpoints: number): Generator<void, number, undefined> {
+function* applyBudget(ladders: LadderView[], allLadders: LadderView[], maxEndpoints: number): Slices<number> {
   let total = 0;
   for (const l of ladders) total += l.endpoints.length;
   if (total <= maxEndpoints) return 0;

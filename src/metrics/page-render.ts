@@ -3,6 +3,7 @@
  * can be rendered in one go (drain it) or a few milliseconds at a time between other work on the event
  * loop (metrics-page.ts). Both run the same steps, so they produce the same bytes.
  */
+import type { Slices } from '../slices.js';
 import type { Snapshot } from '../snapshot.js';
 import type { EndpointFilter } from './endpoint-filter.js';
 import { familyEmitter, LabelTextCache } from './exposition.js';
@@ -33,7 +34,7 @@ export interface RenderedPage {
  * throws is recorded in `failures` instead). Abandoning it half-way (return()) leaves nothing behind but
  * the compression of parts already handed to the store, which finishes on its own.
  */
-export function* renderPageSteps(snapshot: Snapshot, options: PageRenderOptions): Generator<void, RenderedPage, undefined> {
+export function* renderPageSteps(snapshot: Snapshot, options: PageRenderOptions): Slices<RenderedPage> {
   const views = yield* ladderViewSteps(snapshot, options.filter, options.maxEndpoints);
   const context: CollectContext = { ...views, windowSeconds: options.windowSeconds, build: options.build };
   const labels = new LabelTextCache();

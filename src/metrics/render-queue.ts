@@ -1,18 +1,15 @@
 /**
- * Runs page renders (generators that yield between small units of work) a slice at a time, so a render of
- * a large snapshot never holds the event loop for long, and shows each result whole when it is complete.
- * One render at a time; renders are shown in the order their snapshots arrived, never an older over a
- * newer one.
+ * Runs page renders (sliced computations, src/slices.ts) a slice at a time, so a render of a large
+ * snapshot never holds the event loop for long, and shows each result whole when it is complete. What
+ * this adds to runInSlices is the order: one render at a time, shown in the order their snapshots
+ * arrived, never an older over a newer one.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { runInSlices, runToEnd, type Slices, yieldToEventLoop } from '../slices.js';
 import type { Snapshot } from '../snapshot.js';
-import { drainSteps } from './family.js';
-
-export type RenderSteps<T> = Generator<void, T, undefined>;
 
 export interface RenderQueueOptions<T> {
-  readonly render: (snapshot: Snapshot) => RenderSteps<T>;
-  /** Swaps a finished render in. Called synchronously when its last step ran; never for a superseded one. */
+  readonly render: (snapshot: Snapshot) => Slices<T>;
+  /** Swaps a finished render in; never for a superseded one. */
   readonly show: (result: T) => void;
   /** How long one slice may run before the queue yields to the event loop (ms). */
   readonly sliceMs: number;
@@ -37,6 +34,8 @@ interface Job<T> {
   /** Arrival order: a render is shown only if nothing that arrived later was shown before it. */
   readonly seq: number;
   readonly settle: (outcome: ScheduleOutcome<T>) => void;
+  /** Aborted, with SUPERSEDED or CLOSED as its reason, to abandon the render at its next slice. */
+  readonly stop: AbortController;
 }
 
 const SUPERSEDED = { status: 'superseded' } as const;
@@ -44,20 +43,18 @@ const CLOSED = { status: 'closed' } as const;
 
 export class RenderQueue<T> {
   private readonly options: RenderQueueOptions<T>;
-  private readonly now: () => number;
-  private readonly yieldTurn: () => Promise<unknown>;
   private arrived = 0;
   private shownSeq = 0;
   /** At most one snapshot waits; a newer one replaces it (the page only needs the latest). */
   private waiting: Job<T> | null = null;
+  /** The job being rendered. */
+  private running: Job<T> | null = null;
   private busy = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(options: RenderQueueOptions<T>) {
     this.options = options;
-    this.now = options.now ?? (() => performance.now());
-    this.yieldTurn = options.yieldTurn ?? (() => nextTurn());
   }
 
   /**
@@ -67,7 +64,7 @@ export class RenderQueue<T> {
    */
   renderNow(snapshot: Snapshot): T {
     const seq = ++this.arrived;
-    const result = drainSteps(this.options.render(snapshot));
+    const result = runToEnd(this.options.render(snapshot));
     this.showIfNewest(seq, result);
     return result;
   }
@@ -80,7 +77,7 @@ export class RenderQueue<T> {
   schedule(snapshot: Snapshot): Promise<ScheduleOutcome<T>> {
     if (this.closed) return Promise.resolve(CLOSED);
     return new Promise((settle) => {
-      const job: Job<T> = { snapshot, seq: ++this.arrived, settle };
+      const job: Job<T> = { snapshot, seq: ++this.arrived, settle, stop: new AbortController() };
       if (this.busy) {
         this.waiting?.settle(SUPERSEDED);
         this.waiting = job;
@@ -96,11 +93,12 @@ export class RenderQueue<T> {
     return this.busy ? new Promise((resolve) => this.idleWaiters.push(resolve)) : Promise.resolve();
   }
 
-  /** Stops rendering: the render in progress is abandoned at its next step, nothing more starts. */
+  /** Stops rendering: the render in progress is abandoned before its next slice, nothing more starts. */
   close(): Promise<void> {
     this.closed = true;
     this.waiting?.settle(CLOSED);
     this.waiting = null;
+    this.running?.stop.abort(CLOSED);
     return this.idle();
   }
 
@@ -111,7 +109,7 @@ export class RenderQueue<T> {
       job = this.waiting;
       this.waiting = null;
       // A fresh turn before the next render: the last slice may have used its whole budget.
-      if (job !== null) await this.yieldTurn();
+      if (job !== null) await (this.options.yieldTurn ?? yieldToEventLoop)();
     }
     // Synchronously with finding nothing waiting: a schedule() from here on starts a new drive.
     this.busy = false;
@@ -119,30 +117,30 @@ export class RenderQueue<T> {
   }
 
   private async run(job: Job<T>): Promise<ScheduleOutcome<T>> {
-    const steps = this.options.render(job.snapshot);
+    this.running = job;
     try {
-      let deadline = this.now() + this.options.sliceMs;
-      for (;;) {
-        if (this.closed) return CLOSED;
-        if (job.seq < this.shownSeq) return SUPERSEDED;
-        const step = steps.next();
-        if (step.done === true) {
-          this.showIfNewest(job.seq, step.value);
-          return { status: 'shown', result: step.value };
-        }
-        if (this.now() >= deadline) {
-          await this.yieldTurn();
-          deadline = this.now() + this.options.sliceMs;
-        }
-      }
+      const { sliceMs, now, yieldTurn } = this.options;
+      return await runInSlices(this.renderAndShow(job), { signal: job.stop.signal, sliceMs, now, yieldTurn, firstSliceNow: true });
     } catch (error) {
+      if (job.stop.signal.aborted) return job.stop.signal.reason as typeof SUPERSEDED | typeof CLOSED;
       return { status: 'failed', error };
+    } finally {
+      this.running = null;
     }
   }
 
-  private showIfNewest(seq: number, result: T): void {
-    if (seq < this.shownSeq) return;
+  /** The render, then its show in the same slice as its last step (a page complete in the first slice is shown before schedule() returns). */
+  private *renderAndShow(job: Job<T>): Slices<ScheduleOutcome<T>> {
+    const result = yield* this.options.render(job.snapshot);
+    return this.showIfNewest(job.seq, result) ? { status: 'shown', result } : SUPERSEDED;
+  }
+
+  /** Shows `result` unless something that arrived later was shown first; a render still running that arrived earlier is abandoned. */
+  private showIfNewest(seq: number, result: T): boolean {
+    if (seq < this.shownSeq) return false;
     this.shownSeq = seq;
     this.options.show(result);
+    if (this.running !== null && this.running.seq < seq) this.running.stop.abort(SUPERSEDED);
+    return true;
   }
 }

@@ -1,4 +1,5 @@
 /** A stable merge sort that yields every few thousand moves, for sorting 20,000 ladders without holding the event loop. */
+import type { Slices } from '../slices.js';
 
 const MOVES_PER_STEP = 4096;
 
@@ -6,7 +7,7 @@ const MOVES_PER_STEP = 4096;
  * Sorts `items` in place, in the same order as `items.sort(compare)` (both are stable, so a consistent
  * comparator determines the result), yielding between runs of about MOVES_PER_STEP element moves.
  */
-export function* sortSteps<T>(items: T[], compare: (a: T, b: T) => number): Generator<void, void, undefined> {
+export function* sortSteps<T>(items: T[], compare: (a: T, b: T) => number): Slices<void> {
   const n = items.length;
   if (n < 2) return;
   let from = items.slice();

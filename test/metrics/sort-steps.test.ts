@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drainSteps } from '../../src/metrics/family.js';
+import { runToEnd } from '../../src/slices.js';
 import { sortSteps } from '../../src/metrics/sort-steps.js';
 
 describe('sortSteps', () => {
@@ -19,7 +19,7 @@ describe('sortSteps', () => {
 
   it('drains like any other steps', () => {
     const items = [3, 1, 2];
-    drainSteps(sortSteps(items, (a, b) => a - b));
+    runToEnd(sortSteps(items, (a, b) => a - b));
     expect(items).toEqual([1, 2, 3]);
   });
 });

@@ -48,6 +48,35 @@ describe('runInSlices', () => {
   });
 });
 
+describe('runInSlices with firstSliceNow and an injected turn (the render queue)', () => {
+  it('runs the first slice before returning, then waits for each turn it is given', async () => {
+    const clock = { ms: 0 };
+    const turns: (() => void)[] = [];
+    const yieldTurn = (): Promise<void> => new Promise((resolve) => turns.push(resolve));
+    let passed = 0;
+    function* counted(): Slices<number> {
+      for (; passed < 3; passed++) {
+        clock.ms += 10;
+        yield;
+      }
+      return passed;
+    }
+    const run = runInSlices(counted(), { sliceMs: 10, now: () => clock.ms, yieldTurn, firstSliceNow: true });
+    // Synchronously: one slice ran (one checkpoint of 10 ms fills it), and it waits for a turn.
+    expect(clock.ms).toBe(10);
+    expect(passed).toBe(0);
+    expect(turns).toHaveLength(1);
+    turns.shift()?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(passed).toBe(1);
+    while (turns.length > 0) {
+      turns.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await run).toBe(3);
+  });
+});
+
 describe('runToEnd / WorkMeter', () => {
   it('runToEnd gives the result in one go', () => {
     expect(runToEnd(ticks(7, { ms: 0 }, 1))).toBe(7);

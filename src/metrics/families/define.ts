@@ -1,10 +1,10 @@
 /** Helpers that turn a value function into a MetricFamily for the common shapes (per ladder, per endpoint, scalar). */
+import { runToEnd } from '../../slices.js';
 import type { Snapshot } from '../../snapshot.js';
 import {
   ENDPOINT_LABELS,
   LADDER_LABELS,
   ROWS_PER_STEP,
-  drainSteps,
   type CollectContext,
   type CollectSteps,
   type Emit,
@@ -34,7 +34,7 @@ export function steppedFamily(
   return {
     ...family,
     collect(snapshot, emit, context) {
-      drainSteps(family.collectSteps(snapshot, emit, context));
+      runToEnd(family.collectSteps(snapshot, emit, context));
     },
   };
 }
