@@ -133,15 +133,17 @@ export function renderReport(run: BenchRun): string {
     out.push(
       '### Exporter memory over consecutive samples (separate process: file source with the counter refresh → Sampler → metrics page, 10 s apart on its clock)',
       '',
-      '| size | samples | reads | peak RSS | RSS after sample 1 / 30 / last | growth (samples 31–40 → last 10) | flat | sample + render time | max event-loop block |',
-      '|---|---|---|---|---|---|---|---|---|',
+      '| size | samples | reads | peak RSS | RSS after sample 1 / 30 / last | growth (samples 31–40 → last 10) | flat | sample + render time | max event-loop block | CPU (all samples) | page held (compressed / plain) | V8 heap limit |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const r of withMemory) {
       const m = r.memory as MemoryResult;
       const at = (i: number): string => mib(m.rss[Math.min(i, m.rss.length - 1)] ?? Number.NaN);
       const reads = Object.entries(m.readKinds).map(([kind, n]) => `${n} ${kind}`).join(', ');
-      out.push(`| ${r.size.name} | ${m.samples} | ${reads} | ${mib(m.maxRssBytes)} | ${at(0)} / ${at(29)} / ${at(m.rss.length - 1)} | ${(m.growthBytes / 2 ** 20).toFixed(1)} MiB | ${Number.isFinite(m.growthBytes) ? (m.flat ? 'yes' : 'no') : 'too few samples'} | ${msSpread(m.sampleMs)} | ${ms(m.maxLoopBlockMs)} |`);
+      out.push(`| ${r.size.name} | ${m.samples} | ${reads} | ${mib(m.maxRssBytes)} | ${at(0)} / ${at(29)} / ${at(m.rss.length - 1)} | ${(m.growthBytes / 2 ** 20).toFixed(1)} MiB | ${Number.isFinite(m.growthBytes) ? (m.flat ? 'yes' : 'no') : 'too few samples'} | ${msSpread(m.sampleMs)} | ${ms(m.maxLoopBlockMs)} | ${ms(m.cpuMs)} | ${mib(m.pageHeldBytes)} / ${mib(m.pageBytes)} | ${mib(m.heapLimitBytes)} |`);
     }
+    const env = withMemory[0]?.memory?.nodeEnv ?? {};
+    out.push('', `The child ran with the image's environment (Dockerfile \`ENV\`): ${Object.entries(env).map(([k, v]) => `\`${k}=${v}\``).join(', ') || 'none'}.`);
     out.push('');
   }
 
