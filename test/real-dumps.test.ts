@@ -1,18 +1,13 @@
 // Real kube-proxy dumps (../shared/real-dumps) against their hand-checked .expected.json readings.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseDump } from '../src/iptables/parse-dump.js';
 import { buildServiceModel } from '../src/model/build-service-model.js';
 import { formatServicePortName } from '../src/model/service-port-name.js';
 import type { Ladder } from '../src/model/types.js';
+import { REAL_DUMPS_DIR } from './support/real-dumps-dir.js';
 
-/** The shared directory sits beside the repository clone (here and in CI). */
-const DUMPS_DIR = fileURLToPath(new URL('../../shared/real-dumps/', import.meta.url));
-
-if (!existsSync(DUMPS_DIR)) {
-  throw new Error(`real dumps directory ${DUMPS_DIR} is missing: clone shared/ beside the repository`);
-}
+const DUMPS_DIR = REAL_DUMPS_DIR;
 
 interface ExpectedEndpoint {
   endpoint: string | null;

@@ -1,12 +1,12 @@
 // `report` on the real kube-proxy dumps in ../shared/real-dumps: it reads every one (exit 0) and its JSON agrees
 // with the hand-checked readings. The model's own test (test/real-dumps.test.ts) checks the details.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import type { ReportJson } from '../../src/cli/report-json.js';
+import { REAL_DUMPS_DIR } from '../support/real-dumps-dir.js';
 import { runCaptured } from './cli-io.js';
 
-const DUMPS_DIR = fileURLToPath(new URL('../../../shared/real-dumps/', import.meta.url));
+const DUMPS_DIR = REAL_DUMPS_DIR;
 
 interface Expected {
   services: Array<{
@@ -17,12 +17,10 @@ interface Expected {
   }>;
 }
 
-const cases = existsSync(DUMPS_DIR)
-  ? readdirSync(DUMPS_DIR)
-      .filter((f) => f.endsWith('.expected.json'))
-      .sort()
-      .map((f) => ({ base: f.slice(0, -'.expected.json'.length), expected: JSON.parse(readFileSync(DUMPS_DIR + f, 'utf8')) as Expected }))
-  : [];
+const cases = readdirSync(DUMPS_DIR)
+  .filter((f) => f.endsWith('.expected.json'))
+  .sort()
+  .map((f) => ({ base: f.slice(0, -'.expected.json'.length), expected: JSON.parse(readFileSync(DUMPS_DIR + f, 'utf8')) as Expected }));
 
 function printedName(s: ReportJson['servicePorts'][number]): string | null {
   if (s.namespace === null || s.service === null) return null;

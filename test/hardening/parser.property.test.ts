@@ -5,26 +5,23 @@
  * prose, blank lines, comments) inserted into a dump do not change the model.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DumpParser, parseDump } from '../../src/iptables/parse-dump.js';
 import type { ParsedDump, SkipReason } from '../../src/iptables/types.js';
 import { buildServiceModel } from '../../src/model/build-service-model.js';
 import type { ServiceModel } from '../../src/model/types.js';
+import { REAL_DUMPS_DIR } from '../support/real-dumps-dir.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const FIXTURE_DIRS = ['test/fixtures/model', 'test/fixtures/iptables', 'test/fixtures/cli', '../shared/real-dumps'];
-const DUMPS: ReadonlyArray<{ name: string; text: string }> = FIXTURE_DIRS.flatMap((dir) => {
-  const path = join(ROOT, dir);
-  let files: string[] = [];
-  try {
-    files = readdirSync(path).filter((f) => f.endsWith('.txt'));
-  } catch {
-    return [];
-  }
-  return files.map((f) => ({ name: `${dir}/${f}`, text: readFileSync(join(path, f), 'utf8') }));
-});
+const FIXTURE_DIRS = [join(ROOT, 'test/fixtures/model'), join(ROOT, 'test/fixtures/iptables'), join(ROOT, 'test/fixtures/cli'), REAL_DUMPS_DIR];
+// A missing directory throws (readdirSync): the properties must not pass on fewer dumps than they claim.
+const DUMPS: ReadonlyArray<{ name: string; text: string }> = FIXTURE_DIRS.flatMap((path) =>
+  readdirSync(path)
+    .filter((f) => f.endsWith('.txt'))
+    .map((f) => ({ name: relative(ROOT, join(path, f)), text: readFileSync(join(path, f), 'utf8') })),
+);
 
 const REASONS: readonly SkipReason[] = ['not-iptables', 'malformed-rule', 'malformed-chain', 'lossy-rule', 'unsupported-command'];
 
