@@ -62,7 +62,7 @@ RUN apt-get update \
 WORKDIR /app
 ENV NODE_ENV=production
 # Memory (issue 7; docs/deploy.md "Sizing"). The same environment the memory benchmark runs its exporter
-# child with (src/bench/memory.ts IMAGE_NODE_ENV; test/deploy/dockerfile.test.ts keeps them equal).
+# child with (src/bench/image-env.ts IMAGE_NODE_ENV; test/deploy/dockerfile.test.ts keeps them equal).
 # V8 heap: what node would pick under the default 1 GiB limit, fixed, so a larger limit does not let
 # garbage grow with it; a parsed read of 20,000 services x 10 endpoints peaks at ~300 MiB of live heap.
 # Larger rulesets need more: set NODE_OPTIONS in the DaemonSet (docs/deploy.md). glibc malloc: two

@@ -3,30 +3,8 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ChildDoneLine, ChildSampleLine } from './exporter-child.js';
+import { IMAGE_NODE_ENV } from './image-env.js';
 import { spread, type Spread } from './stats.js';
-
-/**
- * The environment the image gives node (Dockerfile `ENV`, checked by test/deploy/dockerfile.test.ts):
- * the memory child runs with it, so the benchmark measures what ships.
- *
- * - `--max-old-space-size=512`, `--max-semi-space-size=4`: what node picks by itself in a pod with the
- *   default 1 GiB limit (V8 sizes its heap from the memory it sees: half of it for the old space, a
- *   128th of that per semi-space, up to 4 GiB and 16 MiB on big machines like the benchmark VM's
- *   24 GiB), fixed so that a larger limit does not let garbage pile up further and the benchmark runs
- *   as the pod does. A parsed read of 20,000 services x 10 endpoints has up to ~300 MiB of live heap
- *   (an old space of 256 MiB ran out there, 320 held with 7 s of GC per sample), so 512 leaves it a
- *   margin of ~1.7. 384 saved another ~30 MiB steady and ~70 MiB peak for ~20% more time per sample,
- *   too close to that peak (docs/deploy.md, "Sizing").
- * - glibc malloc (ArrayBuffers, zlib): at most 2 arenas for libuv's threads, and every allocation of
- *   128 KiB or more mapped on its own and returned on free (by default the threshold rises with each
- *   large free, after which freed megabytes stay in the heap).
- */
-export const IMAGE_NODE_ENV: Readonly<Record<string, string>> = {
-  NODE_OPTIONS: '--max-old-space-size=512 --max-semi-space-size=4',
-  MALLOC_ARENA_MAX: '2',
-  MALLOC_MMAP_THRESHOLD_: '131072',
-  MALLOC_TRIM_THRESHOLD_: '131072',
-};
 
 export interface MemoryResult {
   readonly samples: number;

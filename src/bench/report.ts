@@ -113,7 +113,7 @@ export function renderReport(run: BenchRun): string {
   out.push(
     '### The running exporter (runExporter, --source.file)',
     '',
-    'GETs come from a separate process (as Prometheus would scrape). Then two samples are taken with the event loop monitored (10 ms resolution) while that process scrapes back to back: the second sample of the file (a parsed read) and the third (rules unchanged: a refreshed read). The page is rendered in slices (`schedule()`); "render" is from publication to the new page being served.',
+    'The exporter runs in its own process with the image\'s node environment (below); GETs come from another (as Prometheus would scrape). Then two samples are taken with the event loop monitored (10 ms resolution) while that process scrapes back to back: the second sample of the file (a parsed read) and the third (rules unchanged: a refreshed read). The page is rendered in slices (`schedule()`); "render" is from publication to the new page being served.',
     '',
     '| size | series (kube_balance_* / per-endpoint) | page | GET /metrics | GET gzip | sample (parsed / refreshed) | of which render | max event-loop block (parsed / refreshed) | of which during render | slowest GET during a sample (parsed / refreshed) |',
     '|---|---|---|---|---|---|---|---|---|---|',
@@ -140,10 +140,10 @@ export function renderReport(run: BenchRun): string {
       const m = r.memory as MemoryResult;
       const at = (i: number): string => mib(m.rss[Math.min(i, m.rss.length - 1)] ?? Number.NaN);
       const reads = Object.entries(m.readKinds).map(([kind, n]) => `${n} ${kind}`).join(', ');
-      out.push(`| ${r.size.name} | ${m.samples} | ${reads} | ${mib(m.maxRssBytes)} | ${at(0)} / ${at(29)} / ${at(m.rss.length - 1)} | ${(m.growthBytes / 2 ** 20).toFixed(1)} MiB | ${Number.isFinite(m.growthBytes) ? (m.flat ? 'yes' : 'no') : 'too few samples'} | ${msSpread(m.sampleMs)} | ${ms(m.maxLoopBlockMs)} | ${ms(m.cpuMs)} | ${mib(m.pageHeldBytes)} / ${mib(m.pageBytes)} | ${mib(m.heapLimitBytes)} |`);
+      out.push(`| ${r.size.name} | ${m.samples} | ${reads} | ${mib(m.maxRssBytes)} | ${at(0)} / ${at(29)} / ${at(m.rss.length - 1)} | ${(m.growthBytes / 2 ** 20).toFixed(1)} MiB | ${Number.isFinite(m.growthBytes) ? (m.flat ? 'yes' : 'no') : 'too few samples'} | ${msSpread(m.sampleMs)} | ${ms(m.maxLoopBlockMs)} | ${ms(m.cpuMs)} | ${(m.pageHeldBytes / 2 ** 20).toFixed(1)} MiB / ${mib(m.pageBytes)} | ${mib(m.heapLimitBytes)} |`);
     }
     const env = withMemory[0]?.memory?.nodeEnv ?? {};
-    out.push('', `The child ran with the image's environment (Dockerfile \`ENV\`): ${Object.entries(env).map(([k, v]) => `\`${k}=${v}\``).join(', ') || 'none'}.`);
+    out.push('', `The memory child and the serve benchmark's exporter ran with the image's environment (Dockerfile \`ENV\`): ${Object.entries(env).map(([k, v]) => `\`${k}=${v}\``).join(', ') || 'none'}.`);
     out.push('');
   }
 

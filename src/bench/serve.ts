@@ -3,17 +3,18 @@
  * every per-endpoint series, the series count, and how long the event loop is blocked while a sample
  * is processed (perf_hooks monitorEventLoopDelay, plus /metrics requests sent during the sample).
  *
- * The timed requests come from a child process, as Prometheus's would: a client in the exporter's own
- * process would spend the exporter's event loop on receiving 35-120 MiB per scrape, and that time would
- * be counted against the exporter, in the GET times and in the loop blocks.
+ * Three processes. The exporter runs in its own (serve-child.ts) with the image's node environment
+ * (IMAGE_NODE_ENV: its heap caps decide how often and how long the garbage collector pauses). The
+ * timed requests come from another, as Prometheus's would: a client in the exporter's own process
+ * would spend the exporter's event loop on receiving 35-120 MiB per scrape, and that time would be
+ * counted against the exporter, in the GET times and in the loop blocks. This process only directs.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { Agent, get } from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { parseExporterFlags } from '../cli/flags.js';
-import { silentLogger } from '../logger-types.js';
-import { runExporter } from '../run-exporter.js';
+import { fileURLToPath } from 'node:url';
+import { IMAGE_NODE_ENV } from './image-env.js';
+import type { ServeChildSample } from './serve-child.js';
 import { spread, type Spread } from './stats.js';
 
 /** One sample taken with the event loop monitored and scrapes arriving back to back meanwhile. */
@@ -107,27 +108,35 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', as
 process.stdin.on('end', () => { agent.destroy(); });
 `;
 
-interface Scraper {
-  request(command: { op: 'seq'; n: number; gzip: boolean } | { op: 'loop' } | { op: 'stop' }): Promise<number[]>;
-  close(): void;
+/** A child process that answers each JSON line written to its stdin with one JSON line. */
+interface LineChild {
+  /** The next line it prints (without a command: its first, unprompted one). */
+  next<T>(command?: object): Promise<T>;
+  /** Ends its stdin and resolves once it exited (rejects on a failure exit). */
+  close(): Promise<void>;
 }
 
-function startScraper(port: number): Scraper {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['-e', SCRAPER], { env: { ...process.env, KBE_BENCH_PORT: String(port) } });
+function startLineChild(name: string, args: readonly string[], env: NodeJS.ProcessEnv): LineChild {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, args, { env });
   child.stderr.pipe(process.stderr);
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const answers = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   return {
-    async request(command) {
-      child.stdin.write(JSON.stringify(command) + '\n');
+    async next<T>(command?: object): Promise<T> {
+      if (command !== undefined) child.stdin.write(`${JSON.stringify(command)}\n`);
       const answer = await answers.next();
-      if (answer.done === true) throw new Error('bench: the scraping child exited');
-      return (JSON.parse(answer.value) as { times: number[] }).times;
+      if (answer.done === true) throw new Error(`bench: the ${name} child exited (${String(await exited)})`);
+      return JSON.parse(answer.value) as T;
     },
-    close() {
+    async close() {
       child.stdin.end();
+      const code = await exited;
+      if (code !== 0) throw new Error(`bench: the ${name} child exited with ${String(code)}`);
     },
   };
 }
+
+type ScraperCommand = { op: 'seq'; n: number; gzip: boolean } | { op: 'loop' } | { op: 'stop' };
 
 function countSeries(page: string): { series: number; kubeBalance: number; endpoint: number } {
   let series = 0;
@@ -151,60 +160,26 @@ function countSeries(page: string): { series: number; kubeBalance: number; endpo
 }
 
 export async function measureServe(dumpPath: string, gets: number): Promise<ServeResult> {
-  const invocation = parseExporterFlags(
-    ['--source.file', dumpPath, '--web.listen-address', '127.0.0.1:0', '--sample.interval', '1h', '--sample.max-age', '2h', '--window', '3h', '--kube.enabled=false', '--log.level', 'error'],
-    {},
-  );
-  if (invocation.kind !== 'run') throw new Error('bench: exporter flags did not parse to a run');
-  const handle = await runExporter(invocation.config, { logger: silentLogger });
-  let scraper: Scraper | null = null;
+  const script = fileURLToPath(new URL('./serve-child.js', import.meta.url));
+  // No flags of this process (npm run bench runs it with --expose-gc): the image's environment only.
+  const exporter = startLineChild('exporter', [script, dumpPath], { ...process.env, ...IMAGE_NODE_ENV });
+  let scraper: LineChild | null = null;
   try {
-    // start() took the first sample; wait for it and its page.
-    await new Promise<void>((resolve) => {
-      if (handle.sampler.hasData) resolve();
-      const unsubscribe = handle.sampler.subscribe(() => {
-        unsubscribe();
-        resolve();
-      });
-    });
-    await handle.pageRendered();
-    const port = handle.address.port;
+    const { port } = await exporter.next<{ port: number }>();
     const first = await fetchPage(port);
     const counts = countSeries(first);
-    scraper = startScraper(port);
-    const times = await scraper.request({ op: 'seq', n: gets, gzip: false });
-    const gzipTimes = await scraper.request({ op: 'seq', n: gets, gzip: true });
+    const active = startLineChild('scraping', ['-e', SCRAPER], { ...process.env, KBE_BENCH_PORT: String(port) });
+    scraper = active;
+    const scrape = async (command: ScraperCommand): Promise<number[]> => (await active.next<{ times: number[] }>(command)).times;
+    const times = await scrape({ op: 'seq', n: gets, gzip: false });
+    const gzipTimes = await scrape({ op: 'seq', n: gets, gzip: true });
 
-    const monitored = async (): Promise<{ sample: MonitoredSample; interval: number }> => {
-      const active = scraper as Scraper;
-      const loop = monitorEventLoopDelay({ resolution: 10 });
-      await active.request({ op: 'loop' });
-      loop.enable();
-      const started = performance.now();
-      let published = Number.NaN;
-      const renderLoop = monitorEventLoopDelay({ resolution: 10 });
-      const unsubscribe = handle.sampler.subscribe(() => {
-        published = performance.now();
-        renderLoop.enable();
-      });
-      const snapshot = await handle.sampler.sampleNow();
-      unsubscribe();
-      await handle.pageRendered();
-      const rendered = performance.now();
-      loop.disable();
-      renderLoop.disable();
-      const during = await active.request({ op: 'stop' });
-      return {
-        sample: {
-          sampleMs: rendered - started,
-          pageRenderMs: rendered - published,
-          maxLoopBlockMs: loop.max / 1e6,
-          maxLoopBlockDuringRenderMs: renderLoop.max / 1e6,
-          maxGetDuringSampleMs: during.length === 0 ? Number.NaN : Math.max(...during),
-          getsDuringSample: during.length,
-        },
-        interval: snapshot?.sampleIntervalSeconds ?? Number.NaN,
-      };
+    // Scrapes run back to back from before the sample starts until after its page is served.
+    const monitored = async (): Promise<ServeChildSample & Pick<MonitoredSample, 'maxGetDuringSampleMs' | 'getsDuringSample'>> => {
+      await scrape({ op: 'loop' });
+      const sample = await exporter.next<ServeChildSample>({ op: 'sample' });
+      const during = await scrape({ op: 'stop' });
+      return { ...sample, maxGetDuringSampleMs: during.length === 0 ? Number.NaN : Math.max(...during), getsDuringSample: during.length };
     };
     const parsed = await monitored();
     const refreshed = await monitored();
@@ -215,12 +190,12 @@ export async function measureServe(dumpPath: string, gets: number): Promise<Serv
       series: counts.series,
       kubeBalanceSeries: counts.kubeBalance,
       endpointSeries: counts.endpoint,
-      parsed: parsed.sample,
-      refreshed: refreshed.sample,
-      sampleIntervalSeconds: refreshed.interval,
+      parsed,
+      refreshed,
+      sampleIntervalSeconds: refreshed.sampleIntervalSeconds,
     };
   } finally {
-    scraper?.close();
-    await handle.close();
+    await scraper?.close();
+    await exporter.close();
   }
 }

@@ -5,7 +5,7 @@ import { join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { dockerignoreExcludes, parseCopy, parseDockerfile, parseLabels, stages, type Stage } from './dockerfile.js';
-import { IMAGE_NODE_ENV } from '../../src/bench/memory.js';
+import { IMAGE_NODE_ENV } from '../../src/bench/image-env.js';
 import { REPO } from './render.js';
 
 interface PackageJson {
@@ -116,7 +116,7 @@ describe('Dockerfile', () => {
     expect(runtime.instructions.some((i) => i.keyword === 'CMD'), 'flags belong to the pod args').toBe(false);
   });
 
-  it('gives node the environment the memory benchmark runs with (src/bench/memory.ts IMAGE_NODE_ENV)', () => {
+  it('gives node the environment the memory benchmark runs with (src/bench/image-env.ts IMAGE_NODE_ENV)', () => {
     const env = new Map(runtime.instructions.filter((i) => i.keyword === 'ENV').flatMap((i) => [...parseLabels(i.args)]));
     for (const [name, value] of Object.entries(IMAGE_NODE_ENV)) expect(env.get(name), name).toBe(value);
     expect(env.get('NODE_ENV')).toBe('production');
