@@ -241,7 +241,7 @@ export function clusterOverview(): JsonObject {
             type: 'timeseries',
             title: 'Failed samples by stage',
             description: 'Failed samples per minute by pipeline stage (save = iptables-save itself).',
-            width: 12,
+            width: 8,
             height: 8,
             unit: 'short',
             targets: [{ expr: `sum by (node, stage) (rate(kube_balance_sample_errors_total{${J}}[$__rate_interval])) * 60`, legend: '{{node}} {{stage}}' }],
@@ -250,10 +250,29 @@ export function clusterOverview(): JsonObject {
             type: 'timeseries',
             title: 'Counter resets (kube-proxy chain rewrites) per node',
             description: 'Counter resets detected per minute: kube-proxy rewrote a ladder (Service/EndpointSlice change or full sync). The exporter compensates; frequent resets mean busy churn.',
-            width: 12,
+            width: 8,
             height: 8,
             unit: 'short',
             targets: [{ expr: `sum by (node) (rate(kube_balance_resets_total{${J}}[$__rate_interval])) * 60`, legend: '{{node}}' }],
+          },
+          {
+            type: 'timeseries',
+            title: 'Reads that parsed the rules, per node',
+            description:
+              'Share of iptables reads that parsed and modelled the rules because kube-proxy had rewritten them since the last ' +
+              'sample (read="parsed" or "reparsed"); the others only re-read the counters, several times cheaper. Near 0 on a quiet ' +
+              'node; near 1 where rules change every sample, which then costs a full parse each time (docs/benchmarks.md).',
+            width: 8,
+            height: 8,
+            unit: 'percentunit',
+            targets: [
+              {
+                expr:
+                  `sum by (node) (rate(kube_balance_sample_reads_total{${J}, read=~"parsed|reparsed"}[$__rate_interval])) ` +
+                  `/ sum by (node) (rate(kube_balance_sample_reads_total{${J}}[$__rate_interval]))`,
+                legend: '{{node}}',
+              },
+            ],
           },
         ],
       },

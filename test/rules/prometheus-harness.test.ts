@@ -103,6 +103,12 @@ function exposition(t0: number, now: number): string {
   perNode('kube_balance_sample_errors_total', 'counter', 0, { stage: 'save' });
   perNode('kube_balance_samples_total', 'counter', Math.floor(dt / 10));
   perNode('kube_balance_resets_total', 'counter', 1);
+  // One read in four parsed (rules rewritten), the others refreshed: the "reads that parsed" panel shows 0.25.
+  fam('kube_balance_sample_reads_total', 'counter');
+  for (const [node, instance] of [['node-a', '10.0.0.11:10090'], ['node-b', '10.0.0.12:10090']] as const) {
+    out.push(`kube_balance_sample_reads_total${labels({ node, instance, ip_family: 'ipv4', read: 'parsed' })} ${dt / 40}`);
+    out.push(`kube_balance_sample_reads_total${labels({ node, instance, ip_family: 'ipv4', read: 'refreshed' })} ${(dt * 3) / 40}`);
+  }
   perNode('kube_balance_rules_skipped_total', 'counter', 0, { reason: 'malformed-rule' });
   perNode('kube_balance_build_info', 'gauge', 1, { version: '0.1.0', revision: 'test', nodejs_version: process.version });
   perNode('kube_balance_window_seconds', 'gauge', 300);
@@ -234,6 +240,16 @@ describe('real Prometheus harness', () => {
     expect(perConnection[0]!.metric).toEqual(SVC);
     const z = await prom.query('namespace_service_port:kube_balance_chi_square_z:increase10m');
     expect(z).toHaveLength(1);
+  });
+
+  it('the overview’s "reads that parsed the rules" panel gives each node’s share of parsed reads (one in four here)', async () => {
+    const expr = allDashboardExpressions().find((e) => e.name === 'kube-balance-overview/Reads that parsed the rules, per node/A');
+    expect(expr).toBeDefined();
+    const shares = await prom.waitFor('parsed share', async () => {
+      const r = await prom.query(substituteGrafanaVariables(expr!.expr, { namespace: 'shop', service: 'web' }));
+      return r.length === 2 ? r : undefined;
+    });
+    expect(Object.fromEntries(shares.map((s) => [s.metric['node'], s.value]))).toEqual({ 'node-a': expect.closeTo(0.25, 9), 'node-b': expect.closeTo(0.25, 9) });
   });
 
   it('has no pending or firing alert for this healthy, uniform-per-node fleet', async () => {
