@@ -78,7 +78,7 @@ export function renderReport(run: BenchRun): string {
   }
   out.push('');
 
-  out.push('### iptables-save in a lab namespace', '', '| size | legacy save (wall; CPU; peak RSS; ratio) | nft save | nft `-S KUBE-SERVICES -v` only | legacy restore | nft restore |', '|---|---|---|---|---|---|');
+  out.push('### iptables-save in a lab namespace', '', '| size | legacy save (wall; CPU; peak RSS; ratio) | nft save | nft `-S KUBE-SERVICES -v` only (fast, but its counters reset every sync) | legacy restore | nft restore |', '|---|---|---|---|---|---|');
   for (const r of run.sizes) {
     const ref = legacyWall(r);
     const servicesOnly = r.nft !== null && r.nft.servicesChainOnly.length > 0 ? `${msSpread(spread(r.nft.servicesChainOnly.map((s) => s.wallMs)))}; ${ratio(spread(r.nft.servicesChainOnly.map((s) => s.wallMs)).median, ref)}` : 'not run';
