@@ -1,5 +1,5 @@
 /** Reset-aware cumulative counters for one ladder: turns raw rule counters into monotonic totals. */
-import type { Ladder } from '../model/types.js';
+import type { Ladder, ModelCounters } from '../model/types.js';
 import { chainAt, layoutIndex, sameLayout } from './endpoint-layout.js';
 import type { LadderCounterState, SampleCounters } from './state.js';
 
@@ -16,6 +16,19 @@ export interface CounterSlot {
   /** Per endpoint, what its total grew by (its whole total when it is new): the window column's values. */
   readonly increments: Float64Array;
 }
+
+/**
+ * Where the ladder's raw counters are: a refreshed model's arrays (`ServiceModel.counters`), the
+ * ladder being its `inputLadder`-th with its endpoints from `inputAt` on; or, with `input` null, the
+ * ladder's endpoints.
+ */
+export interface CounterInput {
+  readonly input: ModelCounters | null;
+  readonly inputAt: number;
+  readonly inputLadder: number;
+}
+
+export const FROM_ENDPOINTS: CounterInput = Object.freeze({ input: null, inputAt: 0, inputLadder: 0 });
 
 /** The ladder's totals after this sample, and what changed. */
 export interface AdvancedCounters {
@@ -49,33 +62,20 @@ export function advanceCounters(
   wasAbsent: boolean,
   ladder: Ladder,
   slot: CounterSlot,
+  source: CounterInput = FROM_ENDPOINTS,
 ): AdvancedCounters {
   const { raw, totals } = slot.counters;
   const { at, increments } = slot;
-  const endpoints = ladder.endpoints;
-  const n = endpoints.length;
-  let rawSum = 0;
-  let hasAffinity = previous?.affinity != null;
-  for (let i = 0; i < n; i++) {
-    const endpoint = endpoints[i];
-    // An endpoint without counters inside a ladder that has them should not happen; count it as zero.
-    const value = endpoint?.connections ?? 0;
-    raw[at + i] = value;
-    rawSum += value;
-    if (endpoint?.affinityConnections != null) hasAffinity = true;
-  }
-  // Affinity raw counters in [0, n), their totals in [n, 2n).
-  let affinity: Float64Array | null = null;
-  if (hasAffinity) {
-    affinity = new Float64Array(2 * n);
-    for (let i = 0; i < n; i++) affinity[i] = endpoints[i]?.affinityConnections ?? 0;
-  }
+  const n = ladder.endpoints.length;
+  const affinity = readRaw(previous?.affinity != null, ladder, source, raw, at);
 
   if (previous === undefined) {
     // First sight of this ladder: the counters since kube-proxy last wrote the chain are real
     // connections on this node, so they seed the totals. This is not a reset.
+    let rawSum = 0;
     for (let i = 0; i < n; i++) {
       const value = raw[at + i] as number;
+      rawSum += value;
       totals[at + i] = value;
       increments[at + i] = value;
     }
@@ -134,6 +134,38 @@ export function advanceCounters(
     reset,
     layoutChanged,
   };
+}
+
+/**
+ * Copies the ladder's raw counters into `raw` at `at`; its affinity raw counters go into a new array
+ * (their totals follow, in [n, 2n)) when it has affinity counters now or had them before.
+ */
+function readRaw(hadAffinity: boolean, ladder: Ladder, source: CounterInput, raw: Float64Array, at: number): Float64Array | null {
+  const endpoints = ladder.endpoints;
+  const n = endpoints.length;
+  const { input, inputAt } = source;
+  let hasAffinity = hadAffinity;
+  if (input === null) {
+    for (let i = 0; i < n; i++) {
+      const endpoint = endpoints[i];
+      // An endpoint without counters inside a ladder that has them should not happen; count it as zero.
+      raw[at + i] = endpoint?.connections ?? 0;
+      if (endpoint?.affinityConnections != null) hasAffinity = true;
+    }
+  } else {
+    const connections = input.connections;
+    for (let i = 0; i < n; i++) raw[at + i] = connections[inputAt + i] as number;
+    // The arrays' form of "some endpoint's affinityConnections is a number".
+    if (n > 0 && input.hasAffinity[source.inputLadder] === 1) hasAffinity = true;
+  }
+  if (!hasAffinity) return null;
+  const affinity = new Float64Array(2 * n);
+  if (input === null) {
+    for (let i = 0; i < n; i++) affinity[i] = endpoints[i]?.affinityConnections ?? 0;
+  } else if (input.hasAffinity[source.inputLadder] === 1) {
+    for (let i = 0; i < n; i++) affinity[i] = input.affinityConnections[inputAt + i] as number;
+  }
+  return affinity;
 }
 
 /** A previous affinity value; a ladder without affinity counters had zeros. */

@@ -1,12 +1,14 @@
 /** The analysis step: models over time → reset-aware totals, window shares, skew and p-values. */
-import type { Ladder, ServiceModel } from '../model/types.js';
+import type { Ladder, LadderEndpoint, ServiceModel } from '../model/types.js';
 import { advanceCounters } from './advance-counters.js';
 import { layoutCopy } from './endpoint-layout.js';
 import { type IncrementColumn, packIncrements } from './increment-column.js';
 import { LadderCounters, vanishedCopy } from './ladder-counters.js';
 import { LadderResult } from './ladder-result.js';
-import { alignWindow, nextSpans, sizeAt, slideBaseline, type Spans, windowMemberships } from './ladder-window.js';
-import { programmedDeviation, windowStatsAt } from './distribution-stats.js';
+import { alignWindow, nextSpans, slideBaseline, type Spans, windowMemberships } from './ladder-window.js';
+import { windowStatsAt } from './distribution-stats.js';
+import { hasLayout, laddersOf } from './sample-layout.js';
+import { type LadderPlan, SamplePlan } from './sample-plan.js';
 import type { Alignment, AnalysisState, LadderCounterState, SampleCounters, VanishedLadder } from './state.js';
 import type { AnalysisOptions, AnalysisResult, LadderStats, WindowStats } from './types.js';
 import { pruneColumns } from './window-samples.js';
@@ -25,6 +27,8 @@ const LADDER_COST = 8;
 // Planning a ladder costs about as much as analysing a small one: its key is a string the model has
 // just built, hashed for the first time, then looked up twice (memory far apart: cache misses).
 const PLAN_COST = 12;
+// The same ladders as the previous sample, in the same order: no keys to look up (sample-layout.ts).
+const KNOWN_PLAN_COST = 2;
 
 export interface AnalysisStep {
   readonly state: AnalysisState;
@@ -72,18 +76,38 @@ export function* analyzeInSlices(
   const previousColumns = state?.columns ?? [];
   const keptColumns = pruneColumns(previousColumns, nowSeconds, options.windowSeconds);
   const plan = new SamplePlan(previousLadders, previousVanished, keptColumns.length, nowSeconds, options);
+  // Refreshed reads hand over the same Ladder objects sample after sample: then each ladder's state
+  // is the previous sample's at the same position, and nothing is looked up by key (sample-layout.ts).
+  const previousLayout = state?.layout ?? null;
+  const known = previousLayout !== null && state !== undefined && hasLayout(previousLayout, models) ? previousLayout : null;
+  const previousOrder = state?.order ?? [];
   // Work done since the last yield, in endpoints' worth. Small samples run in one slice.
   let work = 0;
+  let k = 0;
+  let step = 0;
   for (const model of models) {
-    for (const ladder of model.ladders) {
-      plan.add(ladder);
-      work += PLAN_COST;
+    // A refreshed model's counters are arrays over its parsed read's ladders; reading its `ladders`
+    // would build an object per endpoint.
+    const input = model.counters ?? null;
+    const ladders = laddersOf(model);
+    let inputAt = 0;
+    for (let l = 0; l < ladders.length; l++, k++) {
+      const ladder = ladders[l] as Ladder;
+      if (known === null) {
+        plan.add(ladder, input, inputAt, l);
+        work += PLAN_COST;
+      } else if (known.repeat[k] === 0) {
+        plan.addKnown(ladder, previousOrder[step++], known.programmedDeviation[k] as number, input, inputAt, l);
+        work += KNOWN_PLAN_COST;
+      }
+      inputAt += ladder.endpoints.length;
       if (work >= sliceEndpoints) {
         yield;
         work = 0;
       }
     }
   }
+  if (known !== null) plan.sawLayout(known);
 
   const sample: SampleArrays = {
     counters: { raw: new Float64Array(plan.endpoints), totals: new Float64Array(plan.endpoints) },
@@ -91,10 +115,13 @@ export function* analyzeInSlices(
     increments: new Float64Array(plan.endpoints),
     baseline: new Float64Array(plan.baseline),
     windowCounts: new Float64Array(plan.endpoints),
+    // Structure only: the previous sample's while its layout holds (same ladders, same offsets).
+    expectedRatios: known?.expectedRatios ?? new Float64Array(plan.endpoints),
   };
   const ladders = new Map<string, LadderCounterState>();
+  const order: (LadderCounterState | undefined)[] = [];
   const stats: LadderStats[] = [];
-  const context: LadderContext = { previousColumns, keptColumns, nowSeconds, options, sample, ladders, stats };
+  const context: LadderContext = { previousColumns, keptColumns, nowSeconds, options, sample, ladders, order, stats, knownLayout: known !== null };
   let resetsThisSample = 0;
   let longestHistory = 0;
   for (const step of plan.steps) {
@@ -104,7 +131,8 @@ export function* analyzeInSlices(
       work = 0;
     }
     if (step.at < 0) {
-      stats.push(statsWithoutCounters(step.ladder));
+      stats.push(statsWithoutCounters(step));
+      order.push(undefined);
       continue;
     }
     if (analyzeLadder(context, step)) resetsThisSample++;
@@ -132,7 +160,7 @@ export function* analyzeInSlices(
     if (!plan.seen.has(key) && nowSeconds - entry.sinceSeconds <= options.windowSeconds) vanished.set(key, entry);
   }
 
-  return { state: { ladders, vanished, columns }, result: { ladders: stats, resetsThisSample } };
+  return { state: { ladders, vanished, columns, layout: plan.layout(sample.expectedRatios), order }, result: { ladders: stats, resetsThisSample } };
 }
 
 /** This sample's arrays, shared by all its ladders (each at its own offsets). */
@@ -141,6 +169,7 @@ interface SampleArrays {
   readonly increments: Float64Array;
   readonly baseline: Float64Array;
   readonly windowCounts: Float64Array;
+  readonly expectedRatios: Float64Array;
 }
 
 interface LadderContext {
@@ -151,6 +180,9 @@ interface LadderContext {
   readonly sample: SampleArrays;
   /** Where each ladder's new state and statistics go. */
   readonly ladders: Map<string, LadderCounterState>;
+  readonly order: (LadderCounterState | undefined)[];
+  /** The ladders are the previous sample's (`sample.expectedRatios` is filled already). */
+  readonly knownLayout: boolean;
   readonly stats: LadderStats[];
 }
 
@@ -160,11 +192,12 @@ interface LadderContext {
  */
 function analyzeLadder(context: LadderContext, step: LadderPlan): boolean {
   const { previousColumns, keptColumns, nowSeconds, options, sample } = context;
-  const { counters, increments, baseline, windowCounts } = sample;
+  const { counters, increments, baseline, windowCounts, expectedRatios } = sample;
   const totals = counters.totals;
   const { ladder, live, at, baselineAt, kept } = step;
   const n = ladder.endpoints.length;
-  const advanced = advanceCounters(step.source, step.returning, ladder, { counters, at, increments });
+  if (!context.knownLayout) for (let i = 0; i < n; i++) expectedRatios[at + i] = (ladder.endpoints[i] as LadderEndpoint).expectedRatio;
+  const advanced = advanceCounters(step.source, step.returning, ladder, { counters, at, increments }, step);
 
   // A live ladder was in every kept column since it appeared; keep the part of its history that
   // survived pruning. A new or returning ladder starts its window now.
@@ -194,7 +227,7 @@ function analyzeLadder(context: LadderContext, step: LadderPlan): boolean {
     }
     const baselineColumn = keptColumns[keptColumns.length - kept];
     const seconds = nowSeconds - (baselineColumn?.timeSeconds ?? nowSeconds);
-    window = windowStatsAt(ladder.endpoints, windowCounts, at, n, seconds, membershipChanged, options.minExpectedPerEndpoint);
+    window = windowStatsAt(expectedRatios, windowCounts, at, n, n, seconds, membershipChanged, options.minExpectedPerEndpoint);
   }
 
   const state = new LadderCounters({
@@ -217,12 +250,13 @@ function analyzeLadder(context: LadderContext, step: LadderPlan): boolean {
     {
       connectionsTotal: advanced.connectionsTotal,
       window,
-      programmedDeviation: programmedDeviation(ladder.endpoints),
+      programmedDeviation: step.programmedDeviation,
       resets: advanced.resets,
     },
     { counters, at, affinity: advanced.affinity, windowCounts: window === NO_WINDOW ? null : windowCounts },
   );
   context.ladders.set(ladder.key, state);
+  context.order.push(state);
   context.stats.push(stats);
   return advanced.reset;
 }
@@ -236,71 +270,11 @@ const NO_WINDOW: WindowStats = Object.freeze({
   membershipChanged: false,
 });
 
-/** One ladder of the sample, and where its segments go in the sample's arrays (`at` -1: no counters). */
-interface LadderPlan {
-  readonly ladder: Ladder;
-  readonly live: LadderCounterState | undefined;
-  /** The counters it continues from: its live state, or those it left when it vanished. */
-  readonly source: LadderCounterState | undefined;
-  readonly returning: boolean;
-  readonly at: number;
-  readonly baselineAt: number;
-  /** How many columns of its history are still in the kept columns. */
-  readonly kept: number;
-}
-
-/** Where each ladder's segments go in this sample's arrays, decided ladder by ladder. */
-class SamplePlan {
-  readonly steps: LadderPlan[] = [];
-  readonly seen = new Set<string>();
-  /** Endpoints of all ladders with counters, and the length of all their baselines. */
-  endpoints = 0;
-  baseline = 0;
-  /** Ladders of the previous state found again with counters. */
-  liveFound = 0;
-
-  constructor(
-    private readonly previousLadders: ReadonlyMap<string, LadderCounterState>,
-    private readonly previousVanished: ReadonlyMap<string, VanishedLadder>,
-    private readonly keptColumns: number,
-    private readonly nowSeconds: number,
-    private readonly options: AnalysisOptions,
-  ) {}
-
-  add(ladder: Ladder): void {
-    // Keys are unique across families by construction; a repeat would double-count, so the first wins.
-    if (this.seen.has(ladder.key)) return;
-    this.seen.add(ladder.key);
-    if (ladder.connections === null) {
-      this.steps.push({ ladder, live: undefined, source: undefined, returning: false, at: -1, baselineAt: -1, kept: 0 });
-      return;
-    }
-    const live = this.previousLadders.get(ladder.key);
-    if (live !== undefined) this.liveFound++;
-    const vanished = live === undefined ? this.previousVanished.get(ladder.key) : undefined;
-    const returning =
-      vanished !== undefined && this.nowSeconds - vanished.sinceSeconds <= this.options.windowSeconds ? vanished : undefined;
-    const n = ladder.endpoints.length;
-    const kept = live === undefined ? 0 : Math.min(live.windowLength, this.keptColumns);
-    this.steps.push({
-      ladder,
-      live,
-      source: live ?? returning?.counters,
-      returning: returning !== undefined,
-      at: this.endpoints,
-      baselineAt: this.baseline,
-      kept,
-    });
-    this.endpoints += n;
-    this.baseline += live === undefined || kept === 0 ? n : sizeAt(live, live.windowLength - kept);
-  }
-}
-
 /** A dump without counters (`iptables-save` without `-c`, restore input): shape only, no traffic. */
-function statsWithoutCounters(ladder: Ladder): LadderStats {
+function statsWithoutCounters(step: LadderPlan): LadderStats {
   return new LadderResult(
-    ladder,
-    { connectionsTotal: 0, window: NO_WINDOW, programmedDeviation: programmedDeviation(ladder.endpoints), resets: 0 },
+    step.ladder,
+    { connectionsTotal: 0, window: NO_WINDOW, programmedDeviation: step.programmedDeviation, resets: 0 },
     { counters: null, at: 0, affinity: null, windowCounts: null },
   );
 }

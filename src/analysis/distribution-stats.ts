@@ -27,23 +27,26 @@ export function windowStats(
     };
   }
   const counts = deltas.connections;
-  return windowStatsAt(endpoints, counts, 0, counts.length, deltas.seconds, deltas.membershipChanged, minExpectedPerEndpoint);
+  const expectedRatios = Float64Array.from(endpoints, (e) => e.expectedRatio);
+  return windowStatsAt(expectedRatios, counts, 0, counts.length, endpoints.length, deltas.seconds, deltas.membershipChanged, minExpectedPerEndpoint);
 }
 
 /**
  * `windowStats` on the `length` counts that start at `at` in a larger array (one array for all
- * ladders of a sample, where `length` is the ladder's endpoint count).
+ * ladders of a sample, where `length` is the ladder's endpoint count), with the `n` endpoints'
+ * `expectedRatio`s at the same offset of `expectedRatios` (an array beside it: the analysis keeps one
+ * per ladder layout rather than read 200,000 endpoint objects every sample).
  */
 export function windowStatsAt(
-  endpoints: readonly LadderEndpoint[],
+  expectedRatios: Float64Array,
   counts: Float64Array,
   at: number,
   length: number,
+  n: number,
   seconds: number,
   membershipChanged: boolean,
   minExpectedPerEndpoint: number,
 ): WindowStats {
-  const n = endpoints.length;
   let total = 0;
   for (let i = 0; i < length; i++) total += counts[at + i] as number;
 
@@ -55,7 +58,7 @@ export function windowStatsAt(
     let statistic = 0;
     let testable = n >= 2;
     for (let i = 0; i < n; i++) {
-      const expectedRatio = endpoints[i]?.expectedRatio ?? 0;
+      const expectedRatio = expectedRatios[at + i] ?? 0;
       const observed = counts[at + i] ?? 0;
       const expected = total * expectedRatio;
       if (expectedRatio > 0) maxRatio = Math.max(maxRatio, observed / total / expectedRatio);

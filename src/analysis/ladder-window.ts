@@ -53,7 +53,9 @@ export function slideBaseline(
   let values = previous.baseline;
   let valuesAt = previous.baselineAt;
   if (dropped === 0) {
-    out.set(values.subarray(valuesAt, valuesAt + sizeOf(layout)), outAt);
+    // A loop, not set(subarray()): a view per ladder per sample costs more than copying ten numbers.
+    const n = sizeOf(layout);
+    for (let i = 0; i < n; i++) out[outAt + i] = values[valuesAt + i] as number;
     return;
   }
   for (let p = 1; p <= dropped; p++) {
@@ -86,6 +88,12 @@ export function slideBaseline(
  * the membership changed in this sample, the spans that had the previous one get a copy of it.
  */
 export function nextSpans(previous: LadderCounterState, dropped: number, offset: number, layoutChanged: boolean): Spans {
+  // The common case, in its own few lines: one membership, one span, the segment where it was. Once
+  // the window is full (one column in, one out), the spans stay the same and are shared.
+  const remaining = (previous.spans[1] ?? 0) - dropped;
+  if (!layoutChanged && previous.spanLayouts === null && previous.spans.length === 2 && previous.spans[0] === offset && remaining > 0) {
+    return { spans: remaining + 1 === previous.spans[1] ? previous.spans : [offset, remaining + 1], spanLayouts: null };
+  }
   const spans: number[] = [];
   let layouts: (EndpointLayout | null)[] | null = previous.spanLayouts === null && !layoutChanged ? null : [];
   const copy = layoutChanged ? layoutCopy(previous.membership) : null;

@@ -1,6 +1,7 @@
 /** State the analysis carries from one sample to the next: per-ladder counters and window columns. */
 import type { Ladder } from '../model/types.js';
 import type { IncrementColumn } from './increment-column.js';
+import type { SampleLayout } from './sample-layout.js';
 
 export type { IncrementColumn } from './increment-column.js';
 
@@ -113,4 +114,8 @@ export interface AnalysisState {
   readonly vanished: ReadonlyMap<string, VanishedLadder>;
   /** Samples still needed by some window, oldest first: the window plus one baseline at or before its start. */
   readonly columns: readonly IncrementColumn[];
+  /** The last sample's ladders, in order (see sample-layout.ts). */
+  readonly layout: SampleLayout;
+  /** Per ladder of `layout` that is not a repeat, in order: its entry in `ladders` (undefined: no counters). */
+  readonly order: readonly (LadderCounterState | undefined)[];
 }

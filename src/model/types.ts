@@ -67,4 +67,25 @@ export interface ServiceModel {
   readonly skipped: readonly SkippedLine[];
   readonly hasCounters: boolean;
   readonly warnings: readonly string[];
+  /**
+   * Only on a refreshed read's model (model/counter-refresh/refreshed-model.ts), and not enumerable:
+   * its counters as arrays. The analysis reads these and never `ladders`, which such a model builds
+   * on first read (200,000 endpoint objects at 20,000 services × 10 endpoints).
+   */
+  readonly counters?: ModelCounters;
+}
+
+/**
+ * A model's counters as arrays, per endpoint in model order (ladders, then endpoints), over the
+ * ladders of the parsed read they were refreshed from. Those ladders carry the model's structure;
+ * their own counter fields are the parsed read's, so read counters from here.
+ */
+export interface ModelCounters {
+  readonly ladders: readonly Ladder[];
+  /** `LadderEndpoint.connections` of each endpoint. */
+  readonly connections: Float64Array;
+  /** `LadderEndpoint.affinityConnections` of each endpoint; 0 where its ladder has no affinity rules (null there). */
+  readonly affinityConnections: Float64Array;
+  /** Per ladder: 1 when its endpoints' `affinityConnections` are numbers, 0 when null. */
+  readonly hasAffinity: Uint8Array;
 }

@@ -16,7 +16,8 @@ import { runInSlices } from '../../slices.js';
 import { buildServiceModelInSlices } from '../build-service-model.js';
 import type { EndpointChainInfo } from '../endpoint-chain.js';
 import type { ServiceModel } from '../types.js';
-import { applyCountersInSlices, planCountersInSlices, type CounterPlan } from './counter-plan.js';
+import { planCountersInSlices, readCountersInSlices, type CounterPlan } from './counter-plan.js';
+import { refreshedModel } from './refreshed-model.js';
 import type { StructureScan } from './structure-scanner.js';
 
 /** What a parsed read left to refresh from. */
@@ -91,9 +92,10 @@ export class CounterRefresher {
   }
 
   /**
-   * After a scan-only read: the base model with this read's counters, or null when the structure
-   * changed (read again, parsing; the structure is then no longer called stable). The counters are
-   * read in slices; rejects with the signal's reason when it aborts in between.
+   * After a scan-only read: the base model with this read's counters (held as arrays, see
+   * refreshed-model.ts), or null when the structure changed (read again, parsing; the structure is
+   * then no longer called stable). The counters are read in slices; rejects with the signal's reason
+   * when it aborts in between.
    */
   async refresh(scan: StructureScan, signal?: AbortSignal): Promise<RefreshedRead | null> {
     const base = this.base;
@@ -102,9 +104,9 @@ export class CounterRefresher {
       this.missed++;
       return null;
     }
-    const model = await runInSlices(applyCountersInSlices(base.model, base.plan, scan.packets), { signal });
+    const counters = await runInSlices(readCountersInSlices(base.model, base.plan, scan.packets), { signal });
     this.refreshed++;
-    return { model, dump: base.dump };
+    return { model: refreshedModel(base.model, counters), dump: base.dump };
   }
 }
 
