@@ -1,5 +1,6 @@
 /** The analysis step: models over time → reset-aware totals, window shares, skew and p-values. */
 import type { Ladder, LadderEndpoint, ServiceModel } from '../model/types.js';
+import { runToEnd, type Slices } from '../slices.js';
 import { advanceCounters } from './advance-counters.js';
 import { layoutCopy } from './endpoint-layout.js';
 import { type IncrementColumn, packIncrements } from './increment-column.js';
@@ -7,7 +8,8 @@ import { LadderCounters, vanishedCopy } from './ladder-counters.js';
 import { LadderResult } from './ladder-result.js';
 import { alignWindow, nextSpans, slideBaseline, type Spans, windowMemberships } from './ladder-window.js';
 import { windowStatsAt } from './distribution-stats.js';
-import { hasLayout, laddersOf } from './sample-layout.js';
+import { laddersOf } from '../model/counter-refresh/refreshed-model.js';
+import { hasLayout } from './sample-layout.js';
 import { type LadderPlan, SamplePlan } from './sample-plan.js';
 import type { Alignment, AnalysisState, LadderCounterState, SampleCounters, VanishedLadder } from './state.js';
 import type { AnalysisOptions, AnalysisResult, LadderStats, WindowStats } from './types.js';
@@ -52,11 +54,7 @@ export function analyze(
   nowSeconds: number,
   options: AnalysisOptions,
 ): AnalysisStep {
-  const steps = analyzeInSlices(state, models, nowSeconds, options, Number.POSITIVE_INFINITY);
-  for (;;) {
-    const next = steps.next();
-    if (next.done === true) return next.value;
-  }
+  return runToEnd(analyzeInSlices(state, models, nowSeconds, options, Number.POSITIVE_INFINITY));
 }
 
 /**
@@ -70,7 +68,7 @@ export function* analyzeInSlices(
   nowSeconds: number,
   options: AnalysisOptions,
   sliceEndpoints = DEFAULT_SLICE_ENDPOINTS,
-): Generator<void, AnalysisStep, void> {
+): Slices<AnalysisStep> {
   const previousLadders = state?.ladders ?? new Map<string, LadderCounterState>();
   const previousVanished = state?.vanished ?? new Map<string, VanishedLadder>();
   const previousColumns = state?.columns ?? [];

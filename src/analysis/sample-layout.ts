@@ -4,6 +4,7 @@
  * the analysis the very same Ladder objects sample after sample, and the next sample, seeing them in
  * the same order, skips the lookups by key and the per-endpoint reads that only depend on structure.
  */
+import { laddersOf } from '../model/counter-refresh/refreshed-model.js';
 import type { Ladder, ServiceModel } from '../model/types.js';
 
 export interface SampleLayout {
@@ -15,11 +16,6 @@ export interface SampleLayout {
   readonly programmedDeviation: Float64Array;
   /** Per endpoint of the ladders with counters, at their offsets in the sample's arrays: `expectedRatio`. */
   readonly expectedRatios: Float64Array;
-}
-
-/** The ladders of a model as the analysis reads them: a refreshed model's counters are over its parsed read's ladders. */
-export function laddersOf(model: ServiceModel): readonly Ladder[] {
-  return model.counters?.ladders ?? model.ladders;
 }
 
 /** Whether `models` hold exactly the ladders of `layout`, as the same objects in the same order. */

@@ -1,5 +1,6 @@
 /** Pure join of this node's ladders with the cluster view: endpoint metadata, comment-less ladder names, and drift. */
 import { servicePortChainSuffix } from '../model/chain-names.js';
+import { laddersOf, refreshedModel } from '../model/counter-refresh/refreshed-model.js';
 import type { Ladder, ServiceModel, ServicePortName } from '../model/types.js';
 import { endpointString } from './from-api.js';
 import { programmedEndpoints, type CandidateEndpoint } from './programmed-endpoints.js';
@@ -29,20 +30,40 @@ function suffixIndex(view: ClusterView): Map<string, { name: ServicePortName; pr
 }
 
 /**
+ * Per ladders array, the named ladders last made from it. A refreshed read hands over the same
+ * (parsed read's) ladders every sample; giving back the same named objects while the names hold keeps
+ * the analysis on its same-layout path (analysis/sample-layout.ts) on exactly the large clusters whose
+ * rules have no comments.
+ */
+const lastNamed = new WeakMap<readonly Ladder[], readonly Ladder[]>();
+
+/**
  * Names ladders that kube-proxy left without comments (large-cluster mode, v1.12-1.18) by recomputing
  * its chain-name hashes from the API's Services. Ladders that already have a name are returned as is.
+ * A refreshed model stays one (its counters as arrays, no endpoint objects built).
  */
 export function nameLadders(models: readonly ServiceModel[], view: ClusterView): ServiceModel[] {
   return models.map((model) => {
-    if (model.ladders.every((l) => l.name !== null)) return model;
+    const structure = laddersOf(model);
+    if (structure.every((l) => l.name !== null)) return model;
     const index = suffixIndex(view);
-    const ladders = model.ladders.map((ladder): Ladder => {
+    const previous = lastNamed.get(structure);
+    const ladders = structure.map((ladder, i): Ladder => {
       if (ladder.name !== null) return ladder;
       const found = index.get(ladder.chain.slice(ladder.chain.lastIndexOf('-') + 1));
-      return found === undefined ? ladder : { ...ladder, name: found.name, protocol: ladder.protocol ?? found.protocol };
+      if (found === undefined) return ladder;
+      const protocol = ladder.protocol ?? found.protocol;
+      const before = previous?.[i];
+      if (before !== undefined && before.protocol === protocol && sameName(before.name, found.name)) return before;
+      return { ...ladder, name: found.name, protocol };
     });
-    return { ...model, ladders };
+    lastNamed.set(structure, ladders);
+    return model.counters === undefined ? { ...model, ladders } : refreshedModel(model, { ...model.counters, ladders });
   });
+}
+
+function sameName(a: ServicePortName | null, b: ServicePortName): boolean {
+  return a !== null && a.namespace === b.namespace && a.service === b.service && a.port === b.port;
 }
 
 /** Endpoints of one service port in one family, from all its slices (first occurrence wins, ready preferred). */
@@ -71,7 +92,8 @@ export function enrich(models: readonly ServiceModel[], view: ClusterView, node:
   const seenInfo = new Set<string>();
   const drift: LadderDrift[] = [];
   for (const model of models) {
-    for (const ladder of model.ladders) {
+    // Structure only: a refreshed model's ladders would be built, 200,000 endpoint objects at once.
+    for (const ladder of laddersOf(model)) {
       const name = ladder.name;
       if (name === null) continue;
       const service = view.services.get(`${name.namespace}/${name.service}`);

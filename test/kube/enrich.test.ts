@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { enrich, nameLadders } from '../../src/kube/enrich.js';
 import type { ClusterView, EndpointSliceView, EndpointView, ServiceView } from '../../src/kube/types.js';
 import { serviceChainName } from '../../src/model/chain-names.js';
-import type { Ladder, Policy, ServiceModel, ServicePortName } from '../../src/model/types.js';
+import type { Ladder, ModelCounters, Policy, ServiceModel, ServicePortName } from '../../src/model/types.js';
 
 function ladder(chain: string, endpoints: string[], options: { name?: ServicePortName | null; policy?: Policy } = {}): Ladder {
   const n = endpoints.length;
@@ -180,5 +180,43 @@ describe('nameLadders', () => {
       { namespace: 'shop', service: 'web', port: '' },
       null,
     ]);
+  });
+});
+
+describe('refreshed models (counters as arrays, model/counter-refresh/refreshed-model.ts)', () => {
+  const chain = serviceChainName('KUBE-SVC-', 'shop/web:http', 'tcp');
+
+  /** A refreshed model whose `ladders` throws when read: enrichment must work from the structure alone. */
+  function refreshed(structure: readonly Ladder[], connections: number[]): ServiceModel {
+    const m = { ipFamily: 'ipv4', skipped: [], hasCounters: true, warnings: [] };
+    Object.defineProperty(m, 'ladders', {
+      enumerable: true,
+      get: () => {
+        throw new Error('ladders built');
+      },
+    });
+    const counters: ModelCounters = { ladders: structure, connections: Float64Array.from(connections), affinityConnections: new Float64Array(connections.length), hasAffinity: new Uint8Array(structure.length) };
+    Object.defineProperty(m, 'counters', { enumerable: false, value: counters });
+    return m as unknown as ServiceModel;
+  }
+
+  it('nameLadders keeps the model refreshed and gives back the same named ladders sample after sample', () => {
+    const structure = [ladder(chain, ['10.0.0.1:8080', '10.0.0.2:8080'], { name: null })];
+    const cluster = view([]);
+    const [first] = nameLadders([refreshed(structure, [3, 4])], cluster);
+    const [second] = nameLadders([refreshed(structure, [5, 9])], cluster);
+    expect(first?.counters?.ladders[0]?.name).toEqual({ namespace: 'shop', service: 'web', port: 'http' });
+    expect(second?.counters?.ladders[0]).toBe(first?.counters?.ladders[0]);
+    expect([...(second?.counters?.connections ?? [])]).toEqual([5, 9]);
+    // Its ladders, when something does read them, carry the names and this sample's counters.
+    expect(second?.ladders[0]?.name?.service).toBe('web');
+    expect(second?.ladders[0]?.endpoints.map((e) => e.connections)).toEqual([5, 9]);
+  });
+
+  it('enrich reads only the structure of a refreshed model', () => {
+    const structure = [ladder(chain, ['10.0.0.1:8080'])];
+    const result = enrich([refreshed(structure, [7])], view([endpoint('10.0.0.1'), endpoint('10.0.0.2')]), node);
+    expect(result.endpointInfo.map((e) => e.endpoint)).toEqual(['10.0.0.1:8080']);
+    expect(result.drift).toEqual([{ ladderKey: `ipv4/${chain}`, missing: ['10.0.0.2:8080'], stale: [], certain: true }]);
   });
 });

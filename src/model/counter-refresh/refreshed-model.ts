@@ -19,6 +19,15 @@ export function refreshedModel(base: ServiceModel, counters: ModelCounters): Ser
   return model as ServiceModel;
 }
 
+/**
+ * A model's ladders for what depends on structure only (names, chains, endpoints, probabilities): a
+ * refreshed model's parsed-read ladders, whose counter fields are that read's (counters come from
+ * `model.counters`), so reading them builds nothing.
+ */
+export function laddersOf(model: ServiceModel): readonly Ladder[] {
+  return model.counters?.ladders ?? model.ladders;
+}
+
 /** `counters.ladders` with the counters in their endpoints: what applyCounters gives. */
 export function laddersWithCounters(counters: ModelCounters): Ladder[] {
   const { connections, affinityConnections, hasAffinity } = counters;
