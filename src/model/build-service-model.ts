@@ -3,7 +3,7 @@ import type { IpFamily, ParsedDump } from '../iptables/types.js';
 import { runToEnd, type Slices, WorkMeter } from '../slices.js';
 import { serviceChainPrefix } from './chain-names.js';
 import { type EndpointChainInfo, readEndpointChain, resolveEndpoint } from './endpoint-chain.js';
-import { type LadderChainRead, readLadderChain } from './ladder-chain.js';
+import { type LadderChainRead, type LadderRule, readLadderChain } from './ladder-chain.js';
 import { type ResolvedName, resolveName } from './resolve-name.js';
 import { collectServicePortsInSlices, NameSource, noteName, noteProtocol, type ServicePortGroup } from './service-ports.js';
 import type { Ladder, LadderEndpoint, Policy, ServiceModel } from './types.js';
@@ -82,7 +82,9 @@ export function* buildServiceModelInSlices(
 
   // A service port reached only through KUBE-EXT/KUBE-FW whose chains this input does not show
   // (real dump 10: a grep for the LB rule) still has its KUBE-SVC chain, named by the shared suffix.
-  for (const g of groups.values()) {
+  const groupList = Array.from(groups.values());
+  for (let i = 0; i < groupList.length; i++) {
+    const g = groupList[i] as ServicePortGroup;
     if (g.ladderChains.length === 0 && g.hasExternalChain) {
       const chain = `KUBE-SVC-${g.suffix}`;
       ladders.set(chain, g.suffix);
@@ -90,20 +92,22 @@ export function* buildServiceModelInSlices(
     }
   }
 
-  // Per ladder, in `ladders` order (both loops below walk it): its group, its read, and the SEP chain
-  // info of each ladder rule, all ladders' in one array (a ladder's start at its index in
-  // `infoStarts`). SEP chains shared by KUBE-SVC and KUBE-SVL are read twice: two rules each, cheaper
+  // Per ladder, in `ladders` order (both loops below walk it): its group, its read, and the endpoint
+  // address of each ladder rule, all ladders' in one array (a ladder's start at its index in
+  // `addressStarts`). The address is resolved as soon as the SEP chain's info is read: the infos are
+  // scattered in memory, in SEP-chain order, and a second visit in buildLadder cost a cache miss per
+  // endpoint. SEP chains shared by KUBE-SVC and KUBE-SVL are read twice: two rules each, cheaper
   // than a second 200k-entry Map on large clusters.
   const ladderGroups: ServicePortGroup[] = [];
   const reads: LadderChainRead[] = [];
-  const infos: EndpointChainInfo[] = [];
-  const infoStarts: number[] = [];
+  const addresses: (string | null)[] = [];
+  const addressStarts: number[] = [];
   const readLadder = (chain: string, suffix: string): LadderChainRead => {
     const g = groups.get(suffix) as ServicePortGroup;
     const read = readLadderChain(nat.chains.get(chain));
     ladderGroups.push(g);
     reads.push(read);
-    infoStarts.push(infos.length);
+    addressStarts.push(addresses.length);
     const masq = read.masquerade;
     if (masq !== null) {
       noteName(g, NameSource.Masquerade, masq.comment);
@@ -112,10 +116,12 @@ export function* buildServiceModelInSlices(
       if (g.servicePort === null) g.servicePort = masq.servicePort;
     }
     noteName(g, NameSource.Other, read.otherComment);
-    for (const rule of read.rules) {
+    const rules = read.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i] as LadderRule;
       noteName(g, NameSource.LadderRule, rule.comment);
       const info = endpointChains?.get(rule.chain) ?? readEndpointChain(nat.chains.get(rule.chain));
-      infos.push(info);
+      addresses.push(resolveEndpoint(info, rule.comment));
       noteName(g, NameSource.EndpointChain, info.comment);
       noteProtocol(g, info.protocol);
     }
@@ -150,27 +156,28 @@ export function* buildServiceModelInSlices(
   const buildLadder = (chain: string, suffix: string, index: number): Ladder => {
     const g = ladderGroups[index] as ServicePortGroup;
     const read = reads[index] as LadderChainRead;
-    const infoStart = infoStarts[index] as number;
+    const addressStart = addressStarts[index] as number;
     const resolved = names.get(suffix);
     const name = resolved?.name ?? null;
     // Every port of one Service shares its cluster IP (per family): fill it from a sibling port.
     const clusterIP = g.clusterIP ?? (name === null ? null : (clusterIPByService.get(`${name.namespace}/${name.service}`) ?? null));
     const policy: Policy = serviceChainPrefix(chain) === 'KUBE-SVC-' ? 'cluster' : 'local';
     const hasAffinity = read.affinityTimeoutSeconds !== undefined;
-    const n = read.rules.length;
+    const rules = read.rules;
+    const n = rules.length;
     let remaining = 1;
     let ladderConnections: number | null = hasCounters ? 0 : null;
     const fingerprint: string[] = [];
-    const endpoints: LadderEndpoint[] = read.rules.map((rule, i) => {
+    // map, not push: exact-size arrays (a pushed-to array keeps room for 17), and the model keeps them.
+    const endpoints: LadderEndpoint[] = rules.map((rule, i) => {
       const p = rule.probability === null ? 1 : rule.probability.value;
       const programmedRatio = p * remaining;
       remaining *= 1 - p;
       fingerprint.push(`${rule.chain}:${rule.probability?.text ?? ''}`);
-      const info = infos[infoStart + i] as EndpointChainInfo;
       const connections = hasCounters ? (rule.packets ?? 0) + (rule.affinityPackets ?? 0) : null;
       if (ladderConnections !== null && connections !== null) ladderConnections += connections;
       return {
-        endpoint: resolveEndpoint(info, rule.comment),
+        endpoint: addresses[addressStart + i] as string | null,
         chain: rule.chain,
         probability: rule.probability === null ? null : rule.probability.value,
         programmedRatio,
@@ -180,9 +187,10 @@ export function* buildServiceModelInSlices(
         line: rule.line,
       };
     });
-    options.affinityLines?.set(`${ipFamily}/${chain}`, read.rules.map((rule) => rule.affinityLines));
+    const key = `${ipFamily}/${chain}`;
+    options.affinityLines?.set(key, rules.map((rule) => rule.affinityLines));
     return {
-      key: `${ipFamily}/${chain}`,
+      key,
       chain,
       policy,
       ipFamily,
@@ -201,23 +209,44 @@ export function* buildServiceModelInSlices(
     };
   };
 
-  // The work is in the functions above: V8 runs a loop inside a generator slower than in a plain one.
-  for (const [chain, suffix] of ladders) {
-    const read = readLadder(chain, suffix);
-    if (meter.add(1 + read.rules.length)) yield;
-  }
-  for (const g of groups.values()) {
-    if (g.ladderChains.length === 0) continue;
-    nameGroup(g);
-    if (meter.add(3)) yield;
-  }
+  // The loops are in plain functions, resumed where the last slice stopped: V8 cannot switch a running
+  // generator to optimised code (no on-stack replacement), so a loop inside one stays unoptimised for
+  // the whole build, and an unoptimised for-of allocates at every step.
+  const ladderChains = Array.from(ladders.keys());
+  const ladderSuffixes = Array.from(ladders.values());
+  let next = 0;
+  const readLadders = (): boolean => {
+    while (next < ladderChains.length) {
+      const read = readLadder(ladderChains[next] as string, ladderSuffixes[next] as string);
+      next++;
+      if (meter.add(1 + read.rules.length)) return false;
+    }
+    return true;
+  };
+  const nameGroups = (): boolean => {
+    while (next < groupList.length) {
+      const g = groupList[next++] as ServicePortGroup;
+      if (g.ladderChains.length === 0) continue;
+      nameGroup(g);
+      if (meter.add(3)) return false;
+    }
+    return true;
+  };
   const result: Ladder[] = [];
-  let index = 0;
-  for (const [chain, suffix] of ladders) {
-    const ladder = buildLadder(chain, suffix, index++);
-    result.push(ladder);
-    if (meter.add(1 + ladder.endpoints.length)) yield;
-  }
+  const buildLadders = (): boolean => {
+    while (next < ladderChains.length) {
+      const ladder = buildLadder(ladderChains[next] as string, ladderSuffixes[next] as string, next);
+      next++;
+      result.push(ladder);
+      if (meter.add(1 + ladder.endpoints.length)) return false;
+    }
+    return true;
+  };
+  while (!readLadders()) yield;
+  next = 0;
+  while (!nameGroups()) yield;
+  next = 0;
+  while (!buildLadders()) yield;
   result.sort(compareLadders);
   if (suppressedWarnings > 0) warnings.push(`... and ${suppressedWarnings} more model warnings`);
   return { ipFamily, ladders: result, skipped: dump.skipped, hasCounters, warnings };

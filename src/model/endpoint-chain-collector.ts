@@ -53,14 +53,18 @@ function folds(table: string, chain: string): boolean {
 
 /**
  * Same decisions, same order as readEndpointChain's loop. Comments and protocols repeat across the
- * chains (one comment per service port, not per endpoint): `intern` keeps one string of each.
+ * chains (one comment per service port, not per endpoint): `intern` keeps one string of each. The
+ * hairpin address is dropped as soon as a DNAT target is known (readEndpointChain gives none then).
  */
 function fold(run: Run, rule: Rule, intern: (text: string) => string, internProtocol: (text: string) => string): void {
   if (run.comment === null && rule.comment !== null) run.comment = intern(rule.comment);
   if (rule.target === 'DNAT') {
     if (run.protocol === null && rule.protocol !== null) run.protocol = internProtocol(rule.protocol);
-    if (run.dnat === null && !rule.lossy && rule.dnatDestination !== null) run.dnat = rule.dnatDestination;
-  } else if (rule.target === 'KUBE-MARK-MASQ' && run.hairpinIP === null && rule.source !== null && !rule.source.negated) {
+    if (run.dnat === null && !rule.lossy && rule.dnatDestination !== null) {
+      run.dnat = rule.dnatDestination;
+      run.hairpinIP = null;
+    }
+  } else if (rule.target === 'KUBE-MARK-MASQ' && run.hairpinIP === null && run.dnat === null && rule.source !== null && !rule.source.negated) {
     run.hairpinIP = hostAddress(rule.source.address);
   }
 }
@@ -128,12 +132,16 @@ export function createEndpointChainCollector(): EndpointChainCollector {
       // run, and the per-chain check below (a Map lookup per endpoint) is skipped.
       let lastDeclaration = -1;
       let firstRun = Infinity;
-      for (const chain of nat?.chains.values() ?? []) if (chain.declaredAt !== null && chain.declaredAt > lastDeclaration) lastDeclaration = chain.declaredAt;
-      for (const run of collected.values()) {
+      // forEach, not for-of: this runs once per dump, before V8 optimises it, and an unoptimised for-of
+      // over a Map allocates a result object per entry (200k chains on a large cluster).
+      nat?.chains.forEach((chain) => {
+        if (chain.declaredAt !== null && chain.declaredAt > lastDeclaration) lastDeclaration = chain.declaredAt;
+      });
+      collected.forEach((run) => {
         let first: Run = run;
         while (first.earlier !== null) first = first.earlier;
         if (first.start < firstRun) firstRun = first.start;
-      }
+      });
       const declaredBefore = lastDeclaration < firstRun;
       // The iptables-save case: each chain's rules are one run and no declaration follows them. The
       // runs serve as the infos as they are (the model reads the four fields), instead of 200k copies
@@ -161,6 +169,7 @@ export function createEndpointChainCollector(): EndpointChainCollector {
           info.comment ??= run.comment;
           info.protocol ??= run.protocol;
         }
+        if (info.dnat !== null) info.hairpinIP = null;
         result.set(chain, info);
       }
       return result;

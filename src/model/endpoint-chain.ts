@@ -5,7 +5,11 @@ import { endpointInComment } from './service-port-name.js';
 export interface EndpointChainInfo {
   /** `--to-destination` of the first DNAT rule that iptables-save printed faithfully. */
   readonly dnat: string | null;
-  /** Host of the hairpin rule `-s IP/32 -j KUBE-MARK-MASQ` (kube-proxy writes it before the DNAT). */
+  /**
+   * Host of the hairpin rule `-s IP/32 -j KUBE-MARK-MASQ` (kube-proxy writes it before the DNAT). Null
+   * when the chain has a `dnat`: the model reads it only when there is none (resolveEndpoint), and
+   * otherwise it would be 200k strings a parsed read of a large cluster need not hold.
+   */
   readonly hairpinIP: string | null;
   /** First comment in the chain: `<svc>` (absent in large-cluster mode). */
   readonly comment: string | null;
@@ -39,7 +43,7 @@ export function readEndpointChain(chain: Chain | undefined): EndpointChainInfo {
       hairpinIP = hostAddress(rule.source.address);
     }
   }
-  return { dnat, hairpinIP, comment, protocol };
+  return { dnat, hairpinIP: dnat === null ? hairpinIP : null, comment, protocol };
 }
 
 function portOf(endpoint: string): string | null {

@@ -113,6 +113,36 @@ describe('parseDump', () => {
     expect(dump.lineCount).toBe(23);
   });
 
+  it('gives every chain its own rules once it has one: declared empty, flushed, appended to (empty chains share one array)', () => {
+    const text = [
+      '*nat',
+      ':KUBE-SEP-A - [0:0]',
+      ':KUBE-SEP-B - [0:0]',
+      ':KUBE-SEP-C - [0:0]',
+      '-A KUBE-SEP-A -j DNAT --to-destination 10.0.0.1:80',
+      '-A KUBE-SEP-C -j DNAT --to-destination 10.0.0.3:80',
+      '-F KUBE-SEP-C',
+      '-A KUBE-SEP-B -j DNAT --to-destination 10.0.0.2:80',
+      '-F KUBE-SEP-B',
+      '-A KUBE-SEP-B -j DNAT --to-destination 10.0.0.4:80',
+      '-F KUBE-SEP-D',
+      'COMMIT',
+      '',
+    ].join('\n');
+    for (const fastPath of [true, false]) {
+      const dump = parseDump(text, { fastPath });
+      expect(dump.skipped).toEqual([]);
+      expect(rulesOf(dump, 'KUBE-SEP-A').map((r) => r.dnatDestination)).toEqual(['10.0.0.1:80']);
+      expect(rulesOf(dump, 'KUBE-SEP-B').map((r) => r.dnatDestination)).toEqual(['10.0.0.4:80']);
+      expect(rulesOf(dump, 'KUBE-SEP-C')).toEqual([]);
+      // Kept-nothing chains (a folded read's KUBE-SEP chains) read as empty, and stay apart.
+      const folded = parseDump(text, { fastPath, keepChain: (_t, c) => c !== 'KUBE-SEP-A' });
+      expect(rulesOf(folded, 'KUBE-SEP-A')).toEqual([]);
+      expect(rulesOf(folded, 'KUBE-SEP-B').map((r) => r.dnatDestination)).toEqual(['10.0.0.4:80']);
+      expect(rulesOf(folded, 'KUBE-SEP-C')).toEqual([]);
+    }
+  });
+
   it('skips a line longer than MAX_LINE_BYTES as it streams, then reads on', () => {
     const parser = new DumpParser();
     const junk = 'x'.repeat(64 * 1024);

@@ -100,6 +100,7 @@ describe('streaming KUBE-SEP folding: edge cases', () => {
     'SEP chain declared again, then left empty': `${HEAD}:KUBE-SEP-ONE - [0:0]\n${sep('KUBE-SEP-ONE', '10.0.0.7', 'old/svc:x')}-N KUBE-SEP-ONE\n${LADDER}COMMIT\n`,
     'SEP chain rules in two runs': `${HEAD}${LADDER}-A KUBE-SEP-ONE -s 10.0.0.1/32 -j KUBE-MARK-MASQ\n-A KUBE-SERVICES -j KUBE-NODEPORTS\n-A KUBE-SEP-ONE -p tcp -m comment --comment "ns/svc:http" -j DNAT --to-destination 10.0.0.1:8080\n-A KUBE-SEP-ONE -p udp -j DNAT --to-destination 10.0.0.3:53\nCOMMIT\n`,
     'the nat table listed twice': `${HEAD}:KUBE-SEP-ONE - [0:0]\n:KUBE-SEP-TWO - [0:0]\n${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.5', 'old/svc:x')}COMMIT\n${HEAD}:KUBE-SEP-ONE - [0:0]\n:KUBE-SEP-TWO - [0:0]\n${LADDER}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
+    'hairpin rule after the DNAT': `${HEAD}${LADDER}-A KUBE-SEP-ONE -p tcp -j DNAT --to-destination 10.0.0.1:8080\n-A KUBE-SEP-ONE -s 10.0.0.9/32 -j KUBE-MARK-MASQ\n${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
     'lossy DNAT: hairpin fallback': `${HEAD}${LADDER}-A KUBE-SEP-ONE -s 10.0.0.1/32 -j KUBE-MARK-MASQ\n-A KUBE-SEP-ONE -p tcp -j DNAT [unsupported revision]\n${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
     'SEP rules in another table are kept': `*filter\n:KUBE-SEP-ONE - [0:0]\n-A KUBE-SEP-ONE -j ACCEPT\nCOMMIT\n${HEAD}${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`,
     // A declaration after the first SEP rule (of another chain): finish() checks each chain's declaration.
@@ -121,6 +122,36 @@ describe('streaming KUBE-SEP folding: edge cases', () => {
       expect(streamingModel(text, 'ipv4', 5, false).model).toStrictEqual(plain);
     });
   }
+
+  it('folds each SEP chain into what readEndpointChain reads from the plain dump, on every case', () => {
+    for (const [name, text] of Object.entries(cases)) {
+      for (const fastPath of [true, false]) {
+        const collector = createEndpointChainCollector();
+        const dump = parseDump(text, { fastPath, keepChain: collector.keepChain, onRule: collector.onRule });
+        const infos = collector.finish(dump);
+        for (const [chain, c] of parseDump(text).tables.get('nat')?.chains ?? []) {
+          if (!chain.startsWith('KUBE-SEP-')) continue;
+          const folded = infos.get(chain) ?? readEndpointChain(dump.tables.get('nat')?.chains.get(chain));
+          const { dnat, hairpinIP, comment, protocol } = folded;
+          expect({ dnat, hairpinIP, comment, protocol }, `${name}: ${chain}`).toStrictEqual(readEndpointChain(c));
+        }
+      }
+    }
+  });
+
+  it('keeps a hairpin address only for a chain without a usable DNAT target (the only case the model reads it)', () => {
+    const info = (text: string, chain = 'KUBE-SEP-ONE') => {
+      const collector = createEndpointChainCollector();
+      const dump = parseDump(text, { keepChain: collector.keepChain, onRule: collector.onRule });
+      const folded = collector.finish(dump).get(chain);
+      expect(folded?.hairpinIP).toBe(readEndpointChain(parseDump(text).tables.get('nat')?.chains.get(chain)).hairpinIP);
+      return folded;
+    };
+    expect(info(cases['lossy DNAT: hairpin fallback'] as string)).toMatchObject({ dnat: null, hairpinIP: '10.0.0.1' });
+    expect(info(cases['hairpin rule after the DNAT'] as string)).toMatchObject({ dnat: '10.0.0.1:8080', hairpinIP: null });
+    expect(info(cases['SEP chain rules in two runs'] as string)).toMatchObject({ dnat: '10.0.0.1:8080', hairpinIP: null });
+    expect(info(cases['declared but empty SEP chain'] as string, 'KUBE-SEP-TWO')).toMatchObject({ dnat: '10.0.0.2:8080', hairpinIP: null });
+  });
 
   it('is reusable: finish() starts the next dump afresh', () => {
     const collector = createEndpointChainCollector();

@@ -1,6 +1,7 @@
 // The sliced model build and counter plan (what the sources and the sampler run, with turns of the
 // event loop in between) must give exactly what the one-go functions give: on every fixture and real
 // dump with a checkpoint after every unit of work, and on a generated cluster with the default one.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDump } from '../../src/iptables/parse-dump.js';
 import { generateBulkRuleset } from '../../src/lab/ruleset/bulk.js';
@@ -9,7 +10,8 @@ import { buildServiceModel, buildServiceModelInSlices } from '../../src/model/bu
 import { applyCounters, applyCountersInSlices, planCounters, planCountersInSlices } from '../../src/model/counter-refresh/counter-plan.js';
 import { StructureScanner } from '../../src/model/counter-refresh/structure-scanner.js';
 import type { EndpointChainInfo } from '../../src/model/endpoint-chain.js';
-import { runInSlices, type Slices, WorkMeter } from '../../src/slices.js';
+import { createEndpointChainCollector } from '../../src/model/endpoint-chain-collector.js';
+import { runInSlices, runToEnd, type Slices, WorkMeter } from '../../src/slices.js';
 import { readDumpFile } from '../../src/source/file-source.js';
 import { DUMP_FILES } from '../support/dump-files.js';
 
@@ -81,5 +83,38 @@ describe('buildServiceModelInSlices / planCountersInSlices / applyCountersInSlic
     scanner.push(text);
     const checkpoints = await compare({ ipFamily: 'ipv4', dump: parseDump(text), packets: scanner.end().packets }, () => new WorkMeter());
     expect(checkpoints).toBeGreaterThanOrEqual(10);
+  });
+
+  // The build's loops stop at a checkpoint and resume where they were (mid-chain in KUBE-SERVICES,
+  // mid-list of ladders or groups): any checkpoint spacing must give the one-go model, folded or not.
+  it('random clusters, random checkpoint spacing: the same model and affinity lines, folded or not', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 4 }),
+        fc.integer({ min: 1, max: 60 }),
+        (services, endpointsPerService, seed, comments, nodePortEvery, perCheckpoint) => {
+          const text = generateBulkRuleset({ services, endpointsPerService, seed, comments, nodePortEvery });
+          const dump = parseDump(text);
+          const lines: AffinityLines = new Map();
+          const model = buildServiceModel(dump, 'ipv4', { affinityLines: lines });
+          const slicedLines: AffinityLines = new Map();
+          const sliced = runToEnd(buildServiceModelInSlices(dump, 'ipv4', { affinityLines: slicedLines }, new WorkMeter(perCheckpoint)));
+          expect(sliced).toStrictEqual(model);
+          expect(slicedLines).toStrictEqual(lines);
+          const collector = createEndpointChainCollector();
+          const foldedDump = parseDump(text, { keepChain: collector.keepChain, onRule: collector.onRule });
+          const foldedLines: AffinityLines = new Map();
+          const endpointChains = collector.finish(foldedDump);
+          const folded = runToEnd(buildServiceModelInSlices(foldedDump, 'ipv4', { endpointChains, affinityLines: foldedLines }, new WorkMeter(perCheckpoint)));
+          expect(folded).toStrictEqual(model);
+          expect(foldedLines).toStrictEqual(lines);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
