@@ -25,36 +25,73 @@ export function formatValue(value: number): string {
   return String(value);
 }
 
+/** Label text kept across renders, for the label arrays `owns` accepts (the page's ladder layout). */
+export interface KeptLabelTexts {
+  readonly texts: LabelTextCache;
+  readonly owns: (values: readonly string[]) => boolean;
+}
+
 /**
  * Renders `{a="x",b="y"}` text, caching it by label-values array identity: the page hands every
  * per-ladder family the same array per ladder, so ~300k series cost one escape+join per ladder and
- * per endpoint instead of one per series. A cache lives for one update.
+ * per endpoint instead of one per series. A cache lives for one update. With `kept` (the page's ladder
+ * layout), the texts of the layout's own arrays are read from and stored in `kept.texts`, which lives as
+ * long as the layout; the texts of arrays a family builds per series stay in this cache, so the kept one
+ * holds at most one text per layout array.
  */
 export class LabelTextCache {
   // Keyed by the label-names array itself: families share the LADDER_LABELS / ENDPOINT_LABELS constants.
   // Plain Maps, not WeakMaps: the cache is dropped after one update, and tens of thousands of WeakMap
   // entries make every GC cycle pay for ephemeron tracing.
   private readonly byNames = new Map<readonly string[], Map<readonly string[], string>>();
+  private readonly kept: KeptLabelTexts | undefined;
+
+  constructor(kept?: KeptLabelTexts) {
+    this.kept = kept;
+  }
 
   /** The renderer for one label-names array; look it up once per family, call it once per series. */
   forNames(names: readonly string[]): (values: readonly string[]) => string {
     if (names.length === 0) return () => '';
-    let cache = this.byNames.get(names);
-    if (cache === undefined) {
-      cache = new Map();
-      this.byNames.set(names, cache);
-    }
-    const texts = cache;
+    const texts = this.textsFor(names);
     // `{a="`, `",b="`, ...: the text between the values, made once per family.
     const prefixes = names.map((name, i) => `${i === 0 ? '{' : '",'}${name}="`);
+    if (this.kept === undefined) {
+      return (values) => {
+        let text = texts.get(values);
+        if (text === undefined) {
+          text = renderLabels(prefixes, values);
+          texts.set(values, text);
+        }
+        return text;
+      };
+    }
+    const keptTexts = this.kept.texts.textsFor(names);
+    const owns = this.kept.owns;
     return (values) => {
-      let text = texts.get(values);
+      let text = keptTexts.get(values) ?? texts.get(values);
       if (text === undefined) {
         text = renderLabels(prefixes, values);
-        texts.set(values, text);
+        (owns(values) ? keptTexts : texts).set(values, text);
       }
       return text;
     };
+  }
+
+  /** Label texts held (tests: the kept cache must not grow with arrays families build per series). */
+  get size(): number {
+    let size = 0;
+    for (const texts of this.byNames.values()) size += texts.size;
+    return size;
+  }
+
+  private textsFor(names: readonly string[]): Map<readonly string[], string> {
+    let texts = this.byNames.get(names);
+    if (texts === undefined) {
+      texts = new Map();
+      this.byNames.set(names, texts);
+    }
+    return texts;
   }
 }
 
@@ -91,12 +128,11 @@ export function familyEmitter(family: MetricFamily, labels: LabelTextCache, writ
       header = null;
     }
     // Piece by piece, not one concatenated line: at 740k series the line strings alone were ~80 MiB
-    // of garbage per render; the writer joins the pieces into ~1 MiB parts anyway.
+    // of garbage per render; the writer joins the pieces into ~1 MiB parts anyway. The value's piece
+    // is short (usually made flat, not a rope): three pieces a series join faster than five.
     write(name);
     write(labelText(values));
-    write(' ');
-    write(formatValue(value));
-    write('\n');
+    write(` ${formatValue(value)}\n`);
   };
 }
 

@@ -4,12 +4,20 @@ import { runToEnd, type Slices } from '../slices.js';
 import type { Snapshot } from '../snapshot.js';
 import type { EndpointFilter } from './endpoint-filter.js';
 import { ROWS_PER_STEP, type EndpointView, type LadderView, type WithheldCounts } from './family.js';
+import { buildLadderLayout, layoutFits, type LadderLayout, type LayoutLadder } from './ladder-layout.js';
 import { sortSteps } from './sort-steps.js';
 
 export interface LadderViews {
   readonly ladders: readonly LadderView[];
   readonly allLadders: readonly LadderView[];
   readonly withheld: WithheldCounts;
+  /** The layout the views were made from (null without ladders): its label texts are kept with it. */
+  readonly layout: LadderLayout | null;
+}
+
+/** The last ladder layout a page built: reused while the samples hold the same ladders. */
+export class LadderLayoutCache {
+  layout: LadderLayout | null = null;
 }
 
 /**
@@ -21,8 +29,12 @@ export function buildLadderViews(snapshot: Snapshot, filter: EndpointFilter, max
   return runToEnd(ladderViewSteps(snapshot, filter, maxEndpoints));
 }
 
-/** buildLadderViews() as steps: yields between ladders (the page renders large snapshots in slices). */
-export function* ladderViewSteps(snapshot: Snapshot, filter: EndpointFilter, maxEndpoints = 0): Slices<LadderViews> {
+/**
+ * buildLadderViews() as steps: yields between ladders (the page renders large snapshots in slices).
+ * With `cache`, the layout (ladder-layout.ts) of the last call is reused when this snapshot holds the
+ * same ladders, and the cache keeps this call's layout otherwise.
+ */
+export function* ladderViewSteps(snapshot: Snapshot, filter: EndpointFilter, maxEndpoints = 0, cache?: LadderLayoutCache): Slices<LadderViews> {
   const analysis = snapshot.analysis;
   if (analysis === null || snapshot.stale) {
     const laddersStale = snapshot.stale ? (analysis?.ladders.length ?? 0) : 0;
@@ -30,104 +42,84 @@ export function* ladderViewSteps(snapshot: Snapshot, filter: EndpointFilter, max
       ladders: [],
       allLadders: [],
       withheld: { laddersStale, laddersDuplicate: 0, endpointsFiltered: 0, endpointsDuplicate: 0, endpointsBudget: 0 },
+      layout: null,
     };
   }
 
-  const sorted = analysis.ladders.map((stats) => ({ stats, labels: ladderLabels(stats) }));
+  const stats = analysis.ladders;
+  const cached = cache?.layout ?? null;
+  let layout: LadderLayout;
+  if (cached !== null && layoutFits(cached, stats, filter)) {
+    layout = cached;
+  } else {
+    layout = yield* buildLadderLayout(stats, filter);
+    if (cache !== undefined) cache.layout = layout;
+  }
   yield;
-  yield* sortSteps(sorted, compareLadders);
+
+  const budget = maxEndpoints > 0 ? yield* budgetDrops(layout, stats, maxEndpoints) : NO_DROPS;
   const ladders: LadderView[] = [];
   const allLadders: LadderView[] = [];
-  const seen = new Set<string>();
-  let laddersDuplicate = 0;
-  let endpointsFiltered = 0;
-  let endpointsDuplicate = 0;
-
-  for (const { stats, labels } of sorted) {
-    // Two ladders share a label set only when names are unknown (''): chain names are unique per
-    // family and policy. Emitting both would be duplicate series, which Prometheus rejects.
-    const key = labels.join('\u0000');
-    if (seen.has(key)) {
-      laddersDuplicate++;
-      allLadders.push({ stats, labels, endpoints: [] });
+  for (const entry of layout.ladders) {
+    const ladderStats = stats[entry.index] as (typeof stats)[number];
+    if (entry.duplicate) {
+      allLadders.push({ stats: ladderStats, labels: entry.labels, endpoints: [] });
       continue;
     }
-    seen.add(key);
     const endpoints: EndpointView[] = [];
-    if (filter(labels[0] ?? '', labels[1] ?? '')) {
-      const seenEndpoints = new Set<string>();
-      for (const ep of stats.endpoints) {
-        const endpoint = ep.endpoint ?? '';
-        if (seenEndpoints.has(endpoint)) {
-          endpointsDuplicate++;
-          continue;
-        }
-        seenEndpoints.add(endpoint);
-        endpoints.push({ stats: ep, labels: [...labels, endpoint] });
-      }
-    } else {
-      endpointsFiltered += stats.ladder.endpoints.length;
+    if (entry.endpoints.length > 0 && !budget.dropped.has(entry)) {
+      // A getter on the analysis's results: new objects on each read, so read it once per ladder.
+      const endpointStats = ladderStats.endpoints;
+      for (const e of entry.endpoints) endpoints.push({ stats: endpointStats[e.index] as (typeof endpointStats)[number], labels: e.labels });
     }
-    const view: LadderView = { stats, labels, endpoints };
+    const view: LadderView = { stats: ladderStats, labels: entry.labels, endpoints };
     ladders.push(view);
     allLadders.push(view);
     if (ladders.length % ROWS_PER_STEP === 0) yield;
   }
-  const endpointsBudget = maxEndpoints > 0 ? yield* applyBudget(ladders, allLadders, maxEndpoints) : 0;
-  return { ladders, allLadders, withheld: { laddersStale: 0, laddersDuplicate, endpointsFiltered, endpointsDuplicate, endpointsBudget } };
+  const { laddersDuplicate, endpointsFiltered, endpointsDuplicate } = layout;
+  const endpointsBudget = budget.withheld;
+  return { ladders, allLadders, withheld: { laddersStale: 0, laddersDuplicate, endpointsFiltered, endpointsDuplicate, endpointsBudget }, layout };
 }
+
+interface BudgetDrops {
+  /** Ladders that keep only their service-level series. */
+  readonly dropped: ReadonlySet<LayoutLadder>;
+  /** Their endpoints. */
+  readonly withheld: number;
+}
+
+const NO_DROPS: BudgetDrops = { dropped: new Set(), withheld: 0 };
 
 /**
  * Keeps per-endpoint detail for the most active ladders (new connections in the window, then since
  * start) until `maxEndpoints` endpoints are used; the others keep only their service-level series.
  * A ladder is kept or dropped whole: half a ladder's endpoints would make its shares unreadable.
- * Rewrites the views in place (same order); returns how many endpoints were withheld. Yields between
- * its passes and every few hundred ladders (it runs on 20,000 ladders at once).
+ * Decided before the views are made, so the dropped ladders' endpoint views never are (at 20,000
+ * services x 10 endpoints, half of them). Yields between its passes and between sort runs.
  */
-function* applyBudget(ladders: LadderView[], allLadders: LadderView[], maxEndpoints: number): Slices<number> {
+function* budgetDrops(layout: LadderLayout, stats: readonly LadderStats[], maxEndpoints: number): Slices<BudgetDrops> {
   let total = 0;
-  for (const l of ladders) total += l.endpoints.length;
-  if (total <= maxEndpoints) return 0;
-  const ranked = ladders.filter((l) => l.endpoints.length > 0);
+  for (const entry of layout.ladders) if (!entry.duplicate) total += entry.endpoints.length;
+  if (total <= maxEndpoints) return NO_DROPS;
+  const ranked = layout.ladders.filter((entry) => !entry.duplicate && entry.endpoints.length > 0);
   yield;
-  yield* sortSteps(ranked, (a, b) => (b.stats.window.connections ?? 0) - (a.stats.window.connections ?? 0) || b.stats.connectionsTotal - a.stats.connectionsTotal);
-  const dropped = new Set<LadderView>();
+  const statsOf = (entry: LayoutLadder) => stats[entry.index] as LadderStats;
+  yield* sortSteps(ranked, (x, y) => {
+    const a = statsOf(x);
+    const b = statsOf(y);
+    return (b.window.connections ?? 0) - (a.window.connections ?? 0) || b.connectionsTotal - a.connectionsTotal;
+  });
+  const dropped = new Set<LayoutLadder>();
   let used = 0;
-  for (const l of ranked) {
-    if (used + l.endpoints.length <= maxEndpoints) used += l.endpoints.length;
-    else dropped.add(l);
-  }
-  yield;
   let withheld = 0;
-  for (const l of dropped) withheld += l.endpoints.length;
-  for (const views of [ladders, allLadders]) {
-    for (let i = 0; i < views.length; i++) {
-      const view = views[i] as LadderView;
-      if (dropped.has(view)) views[i] = { ...view, endpoints: [] };
-      if (i % (8 * ROWS_PER_STEP) === 0) yield;
+  for (const entry of ranked) {
+    if (used + entry.endpoints.length <= maxEndpoints) {
+      used += entry.endpoints.length;
+    } else {
+      dropped.add(entry);
+      withheld += entry.endpoints.length;
     }
   }
-  return withheld;
-}
-
-function ladderLabels(stats: LadderStats): readonly string[] {
-  const { name, protocol, ipFamily, policy } = stats.ladder;
-  return [name?.namespace ?? '', name?.service ?? '', name?.port ?? '', protocol ?? '', ipFamily, policy];
-}
-
-interface Sortable {
-  readonly stats: LadderStats;
-  readonly labels: readonly string[];
-}
-
-// Plain code-unit comparison, not localeCompare: the order must not depend on the host's locale.
-function compareLadders(a: Sortable, b: Sortable): number {
-  for (let i = 0; i < a.labels.length; i++) {
-    const x = a.labels[i] ?? '';
-    const y = b.labels[i] ?? '';
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  const ca = a.stats.ladder.chain;
-  const cb = b.stats.ladder.chain;
-  return ca === cb ? 0 : ca < cb ? -1 : 1;
+  return { dropped, withheld };
 }

@@ -34,6 +34,7 @@ import { METRIC_FAMILIES } from './families/index.js';
 import { MetricsRenderError } from './metrics-render-error.js';
 import { renderPageSteps, type RenderedPage } from './page-render.js';
 import { JobLimiter } from './job-limiter.js';
+import { LadderLayoutCache } from './ladder-views.js';
 import { PageStore, type PageStoreCodec } from './page-store.js';
 import { PART_CHARS } from './page-writer.js';
 import { PartBuffers } from './part-buffers.js';
@@ -215,6 +216,7 @@ export function createMetricsPage(options: MetricsPageOptions): MetricsPage {
       nodejsVersion: options.nodejsVersion ?? process.version,
     },
     createStore: () => new PageStore(codec, partBuffers),
+    layouts: new LadderLayoutCache(),
   };
   // The page's bytes and their compression live in one store, swapped in whole: a scrape never pairs one
   // page's bytes with another's compression.

@@ -8,7 +8,7 @@ import type { Snapshot } from '../snapshot.js';
 import type { EndpointFilter } from './endpoint-filter.js';
 import { familyEmitter, LabelTextCache } from './exposition.js';
 import type { BuildInfo, CollectContext, MetricFamily } from './family.js';
-import { ladderViewSteps } from './ladder-views.js';
+import { ladderViewSteps, type LadderLayoutCache } from './ladder-views.js';
 import type { PageStore } from './page-store.js';
 import { PageWriter } from './page-writer.js';
 
@@ -21,6 +21,8 @@ export interface PageRenderOptions {
   readonly build: BuildInfo;
   /** Where each render puts its bytes (a new store per render). */
   readonly createStore: () => PageStore;
+  /** Keeps the ladder layout (sort order, label arrays and their text) from one render to the next. */
+  readonly layouts?: LadderLayoutCache;
 }
 
 export interface RenderedPage {
@@ -35,9 +37,9 @@ export interface RenderedPage {
  * the compression of parts already handed to the store, which finishes on its own.
  */
 export function* renderPageSteps(snapshot: Snapshot, options: PageRenderOptions): Slices<RenderedPage> {
-  const views = yield* ladderViewSteps(snapshot, options.filter, options.maxEndpoints);
+  const { layout, ...views } = yield* ladderViewSteps(snapshot, options.filter, options.maxEndpoints, options.layouts);
   const context: CollectContext = { ...views, windowSeconds: options.windowSeconds, build: options.build };
-  const labels = new LabelTextCache();
+  const labels = new LabelTextCache(layout === null ? undefined : { texts: layout.labelTexts, owns: layout.owns });
   const store = options.createStore();
   const writer = new PageWriter(store);
   const write = (text: string): void => writer.write(text);

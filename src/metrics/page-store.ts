@@ -43,8 +43,8 @@ export class PageStore implements PartSink {
     this.buffers = buffers;
   }
 
-  encode(text: string): Buffer {
-    return this.buffers.encode(text);
+  encode(texts: readonly string[]): Buffer {
+    return this.buffers.encodeAll(texts);
   }
 
   /** Appends the next part of the page and starts compressing it. */

@@ -3,8 +3,8 @@ import { crc32 } from 'node:zlib';
 
 /** Where the writer's parts go, in page order, as soon as they are encoded. */
 export interface PartSink {
-  /** `text` as UTF-8 (the sink may reuse the buffer once the part is done with). */
-  encode(text: string): Buffer;
+  /** `texts` one after the other as UTF-8 (the sink may reuse the buffer once the part is done with). */
+  encode(texts: readonly string[]): Buffer;
   /** The next part of the page; the sink owns it from then on (it may reuse its buffer at once). */
   add(part: Buffer): void;
   /** Takes back the last `count` parts added: the family they belong to was dropped. */
@@ -28,7 +28,7 @@ export const PART_CHARS = 1 << 20;
 
 /** The texts as UTF-8, emptying the array (which keeps its capacity: it fills again at once). */
 function encode(sink: PartSink, texts: string[]): Buffer {
-  const bytes = sink.encode(texts.join(''));
+  const bytes = sink.encode(texts);
   texts.length = 0;
   return bytes;
 }
@@ -47,10 +47,10 @@ export class PageWriter {
   private size = 0;
   private crc = 0;
   /** Text of committed families not encoded yet. */
-  private readonly committed: string[] = [];
+  private committed: string[] = [];
   private committedChars = 0;
   /** The open family: its text not encoded yet, and its parts already added (with their running CRC). */
-  private readonly open: string[] = [];
+  private open: string[] = [];
   private openChars = 0;
   private openParts = 0;
   private openSize = 0;
@@ -74,7 +74,13 @@ export class PageWriter {
       this.size += this.openSize;
       this.crc = this.openCrc;
     }
-    for (const text of this.open) this.committed.push(text);
+    if (this.committed.length === 0) {
+      // The common case (the family before was encoded, or left nothing): hand the pieces over whole
+      // instead of copying tens of thousands of them.
+      [this.committed, this.open] = [this.open, this.committed];
+    } else {
+      for (const text of this.open) this.committed.push(text);
+    }
     this.committedChars += this.openChars;
     this.resetOpen();
     if (this.committedChars >= this.partChars) this.encodeCommitted();

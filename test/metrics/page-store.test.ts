@@ -50,7 +50,7 @@ describe('PageStore', () => {
     const c = codec();
     const store = new PageStore(c, new PartBuffers(1 << 16, 1));
     const own = part(1);
-    const reused = store.encode(part(2).toString());
+    const reused = store.encode([part(2).toString()]);
     store.add(reused);
     store.add(own);
     const [first, second] = await store.plain();
@@ -63,18 +63,18 @@ describe('PageStore', () => {
   it('gives a reused buffer back once its part is deflated, or when its family is dropped', async () => {
     const buffers = new PartBuffers(1 << 16, 1);
     const store = new PageStore(codec(), buffers);
-    const first = store.encode('a'.repeat(1000));
+    const first = store.encode(['a'.repeat(1000)]);
     expect(buffers.reused(first)).toBe(true);
     // None free until the first part is done with: the next one gets a buffer of its own.
-    expect(buffers.reused(store.encode('b'))).toBe(false);
+    expect(buffers.reused(store.encode(['b']))).toBe(false);
     store.add(first);
     await store.deflated();
-    const second = store.encode('c'.repeat(10));
+    const second = store.encode(['c'.repeat(10)]);
     expect(second.buffer).toBe(first.buffer);
     store.add(second);
     store.dropLast(1);
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(store.encode('d').buffer).toBe(first.buffer);
+    expect(store.encode(['d']).buffer).toBe(first.buffer);
     expect(Buffer.concat(await store.plain()).toString()).toBe('a'.repeat(1000));
   });
 
@@ -85,7 +85,7 @@ describe('PageStore', () => {
       inflate: () => Promise.reject(new Error('nothing to inflate')),
     };
     const store = new PageStore(c, new PartBuffers(1 << 16, 2));
-    store.add(store.encode(part(1).toString()));
+    store.add(store.encode([part(1).toString()]));
     await expect(store.deflated()).rejects.toThrow('zlib broke');
     expect((await store.plain())[0]?.equals(part(1))).toBe(true);
     failing = false;

@@ -10,7 +10,7 @@ function collector(): PartSink & { readonly parts: Buffer[] } {
   const parts: Buffer[] = [];
   return {
     parts,
-    encode: (text) => Buffer.from(text, 'utf8'),
+    encode: (texts) => Buffer.from(texts.join(''), 'utf8'),
     add: (part) => parts.push(part),
     dropLast: (count) => void parts.splice(parts.length - count, count),
   };

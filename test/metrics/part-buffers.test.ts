@@ -25,4 +25,25 @@ describe('PartBuffers', () => {
     expect(long.toString()).toBe('ééé');
     expect(buffers.reused(buffers.encode('éé'))).toBe(true);
   });
+
+  it('encodeAll: many texts, joined a few thousand at a time, give the bytes of their one join', () => {
+    // More than one join's worth of texts, multi-byte characters on both sides of every boundary.
+    const texts = Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? `é${i}☃` : `x${i}\n`));
+    const expected = Buffer.from(texts.join(''), 'utf8');
+    const buffers = new PartBuffers(1 << 16, 1);
+    const bytes = buffers.encodeAll(texts);
+    expect(buffers.reused(bytes)).toBe(true);
+    expect(bytes.equals(expected)).toBe(true);
+    expect(buffers.encodeAll([]).length).toBe(0);
+  });
+
+  it('encodeAll: texts that outgrow the buffer half-way get a buffer of their own, and the reused one is free again', () => {
+    const buffers = new PartBuffers(3000, 1);
+    // 5000 bytes: the first join (2048 texts) fits, the second does not.
+    const texts = Array.from({ length: 5000 }, (_, i) => `${i % 10}`);
+    const bytes = buffers.encodeAll(texts);
+    expect(buffers.reused(bytes)).toBe(false);
+    expect(bytes.toString()).toBe(texts.join(''));
+    expect(buffers.reused(buffers.encode('fits'))).toBe(true);
+  });
 });
