@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_LINE_BYTES, parseDump } from '../../src/iptables/parse-dump.js';
 import { buildServiceModel } from '../../src/model/build-service-model.js';
+import type { Ladder, ServiceModel } from '../../src/model/types.js';
 import { applyCounters, planCounters } from '../../src/model/counter-refresh/counter-plan.js';
 import { CounterRefresher } from '../../src/model/counter-refresh/counter-refresher.js';
 import { StructureScanner, type StructureScan } from '../../src/model/counter-refresh/structure-scanner.js';
@@ -120,6 +121,29 @@ describe('planCounters / applyCounters, on every fixture and real dump', () => {
       }
     });
   }
+
+  it('refuses a plan that does not reproduce the model: a changed endpoint count, affinity count or ladder total', () => {
+    const text = generateBulkRuleset({ services: 6, endpointsPerService: 3, seed: 5, comments: true });
+    const dump = parseDump(text);
+    const packets = scan(text).packets;
+    const fresh = () => {
+      const affinityLines = new Map<string, readonly (readonly number[])[]>();
+      return { model: buildServiceModel(dump, 'ipv4', { affinityLines }), affinityLines };
+    };
+    const { model, affinityLines } = fresh();
+    expect(planCounters(model, affinityLines, packets)).not.toBeNull();
+    type Tamper = (ladder: Ladder) => Ladder;
+    const tampers: Record<string, Tamper> = {
+      'an endpoint': (l) => ({ ...l, endpoints: l.endpoints.map((e, i) => (i === 1 ? { ...e, connections: (e.connections ?? 0) + 1 } : e)) }),
+      'an affinity count': (l) => ({ ...l, endpoints: l.endpoints.map((e, i) => (i === 0 ? { ...e, affinityConnections: 0 } : e)) }),
+      'the ladder total': (l) => ({ ...l, connections: (l.connections ?? 0) + 1 }),
+    };
+    for (const [what, tamper] of Object.entries(tampers)) {
+      const { model: m, affinityLines: lines } = fresh();
+      const tampered: ServiceModel = { ...m, ladders: m.ladders.map((l, i) => (i === 2 ? tamper(l) : l)) };
+      expect(planCounters(tampered, lines, packets), what).toBeNull();
+    }
+  });
 
   it('a generated cluster with session affinity (affinity rules counted with their endpoint)', () => {
     const text = generateBulkRuleset({ services: 40, endpointsPerService: 4, seed: 3, comments: true });

@@ -7,7 +7,7 @@ import { parseDump } from '../../src/iptables/parse-dump.js';
 import { generateBulkRuleset } from '../../src/lab/ruleset/bulk.js';
 import type { IpFamily, ParsedDump } from '../../src/iptables/types.js';
 import { buildServiceModel, buildServiceModelInSlices } from '../../src/model/build-service-model.js';
-import { applyCounters, applyCountersInSlices, planCounters, planCountersInSlices } from '../../src/model/counter-refresh/counter-plan.js';
+import { planCounters, planCountersInSlices, readCounters, readCountersInSlices } from '../../src/model/counter-refresh/counter-plan.js';
 import { StructureScanner } from '../../src/model/counter-refresh/structure-scanner.js';
 import type { EndpointChainInfo } from '../../src/model/endpoint-chain.js';
 import { createEndpointChainCollector } from '../../src/model/endpoint-chain-collector.js';
@@ -53,15 +53,15 @@ async function compare(read: Read, meter: () => WorkMeter): Promise<number> {
   const slicedPlan = await runInSlices(counting(planCountersInSlices(sliced, slicedLines, packets, meter()), count), { sliceMs: 0 });
   expect(slicedPlan).toStrictEqual(plan);
   if (plan !== null) {
-    // Other counters than the model's: the applied model differs from it, both ways alike.
+    // Other counters than the model's: the counters read differ from its own, both ways alike.
     const moved = packets.map((p, line) => p + line);
-    const applied = await runInSlices(counting(applyCountersInSlices(model, plan, moved, meter()), count), { sliceMs: 0 });
-    expect(applied).toStrictEqual(applyCounters(model, plan, moved));
+    const read = await runInSlices(counting(readCountersInSlices(model, plan, moved, meter()), count), { sliceMs: 0 });
+    expect(read).toStrictEqual(readCounters(model, plan, moved));
   }
   return count.checkpoints;
 }
 
-describe('buildServiceModelInSlices / planCountersInSlices / applyCountersInSlices', () => {
+describe('buildServiceModelInSlices / planCountersInSlices / readCountersInSlices', () => {
   for (const file of DUMP_FILES) {
     it(`${file.split('/').slice(-2).join('/')}: the same as in one go, a checkpoint after every unit of work`, async () => {
       const { dumps } = await readDumpFile({ path: file, scan: true, foldEndpointChains: true });

@@ -6,6 +6,7 @@
  */
 import { runToEnd, type Slices, WorkMeter } from '../../slices.js';
 import type { Ladder, LadderEndpoint, ModelCounters, ServiceModel } from '../types.js';
+import { laddersWithCounters } from './refreshed-model.js';
 
 export interface CounterPlan {
   /** Per endpoint, in model order (ladders, then endpoints): the line of its ladder rule. */
@@ -51,8 +52,10 @@ export function* planCountersInSlices(
   lines.affinityStart[e] = lines.affinityLines.length;
   const plan: CounterPlan = { ruleLines: lines.ruleLines, affinityStart: lines.affinityStart, affinityLines: Int32Array.from(lines.affinityLines), hasAffinity };
   if (!allWithin(plan.ruleLines, packets.length) || !allWithin(plan.affinityLines, packets.length)) return null;
-  const applied = yield* applyCountersInSlices(model, plan, packets, meter);
-  return (yield* sameCountersInSlices(model, applied, meter)) ? plan : null;
+  // Checked on arrays, not on a model of new endpoint objects: this runs at the peak of a parsed read
+  // (the dump, the new model and the last one alive), where 200k more objects cost memory and GC time.
+  const counters = yield* readCountersInSlices(model, plan, packets, meter);
+  return (yield* sameCountersInSlices(model, counters, meter)) ? plan : null;
 }
 
 /** A plan's per-endpoint lines while it is made. */
@@ -85,21 +88,8 @@ function allWithin(lines: Int32Array, lineCount: number): boolean {
  * plan was made for); everything else is shared with `model`.
  */
 export function applyCounters(model: ServiceModel, plan: CounterPlan, packets: Float64Array): ServiceModel {
-  return runToEnd(applyCountersInSlices(model, plan, packets));
-}
-
-/** `applyCounters` in slices (see runInSlices): yields when `meter` says, returns the same model. */
-export function* applyCountersInSlices(model: ServiceModel, plan: CounterPlan, packets: Float64Array, meter = new WorkMeter()): Slices<ServiceModel> {
-  const ladders = new Array<Ladder>(model.ladders.length);
-  // Per ladder, its endpoints are the plan's from `e` on (the loop over them is a plain function, as above).
-  let e = 0;
-  for (let l = 0; l < model.ladders.length; l++) {
-    const ladder = model.ladders[l] as Ladder;
-    ladders[l] = applyToLadder(ladder, plan, packets, plan.hasAffinity[l] === 1, e);
-    e += ladder.endpoints.length;
-    if (meter.add(1 + ladder.endpoints.length)) yield;
-  }
-  return { ...model, ladders };
+  // The exporter keeps refreshed counters as arrays (refreshedModel); this is the same with endpoint objects.
+  return { ...model, ladders: laddersWithCounters(readCounters(model, plan, packets)) };
 }
 
 // An endpoint here is a few array reads: far less than the WorkMeter's unit (about a microsecond).
@@ -138,46 +128,26 @@ function readStretch(plan: CounterPlan, packets: Float64Array, from: number, to:
   }
 }
 
-function applyToLadder(ladder: Ladder, plan: CounterPlan, packets: Float64Array, affinity: boolean, e: number): Ladder {
-  const { ruleLines, affinityStart, affinityLines } = plan;
+/** Whether `counters` (over `model`'s ladders) are the model's own, exactly: totals summed in the same order. */
+function* sameCountersInSlices(model: ServiceModel, counters: ModelCounters, meter: WorkMeter): Slices<boolean> {
+  let e = 0;
+  for (let l = 0; l < model.ladders.length; l++) {
+    const ladder = model.ladders[l] as Ladder;
+    if (!sameLadderCounters(ladder, counters, counters.hasAffinity[l] === 1, e)) return false;
+    e += ladder.endpoints.length;
+    if (meter.add(1 + ladder.endpoints.length)) yield;
+  }
+  return e === counters.connections.length;
+}
+
+function sameLadderCounters(ladder: Ladder, counters: ModelCounters, affinity: boolean, e: number): boolean {
+  const { connections, affinityConnections } = counters;
   let total = 0;
-  const endpoints = new Array<LadderEndpoint>(ladder.endpoints.length);
   for (let i = 0; i < ladder.endpoints.length; i++, e++) {
-    const old = ladder.endpoints[i] as LadderEndpoint;
-    let affinityPackets = 0;
-    for (let a = affinityStart[e] as number; a < (affinityStart[e + 1] as number); a++) affinityPackets += packets[affinityLines[a] as number] as number;
-    const connections = (packets[ruleLines[e] as number] as number) + affinityPackets;
-    total += connections;
-    endpoints[i] = {
-      endpoint: old.endpoint,
-      chain: old.chain,
-      probability: old.probability,
-      programmedRatio: old.programmedRatio,
-      expectedRatio: old.expectedRatio,
-      connections,
-      affinityConnections: affinity ? affinityPackets : null,
-      line: old.line,
-    };
+    const endpoint = ladder.endpoints[i] as LadderEndpoint;
+    const value = connections[e] as number;
+    total += value;
+    if (endpoint.connections !== value || endpoint.affinityConnections !== (affinity ? (affinityConnections[e] as number) : null)) return false;
   }
-  return { ...ladder, endpoints, connections: total };
-}
-
-function* sameCountersInSlices(a: ServiceModel, b: ServiceModel, meter: WorkMeter): Slices<boolean> {
-  if (a.ladders.length !== b.ladders.length) return false;
-  for (let l = 0; l < a.ladders.length; l++) {
-    const x = a.ladders[l] as Ladder;
-    if (!sameLadderCounters(x, b.ladders[l] as Ladder)) return false;
-    if (meter.add(1 + x.endpoints.length)) yield;
-  }
-  return true;
-}
-
-function sameLadderCounters(x: Ladder, y: Ladder): boolean {
-  if (x.connections !== y.connections || x.endpoints.length !== y.endpoints.length) return false;
-  for (let i = 0; i < x.endpoints.length; i++) {
-    const p = x.endpoints[i] as LadderEndpoint;
-    const q = y.endpoints[i] as LadderEndpoint;
-    if (p.connections !== q.connections || p.affinityConnections !== q.affinityConnections) return false;
-  }
-  return true;
+  return ladder.connections === total;
 }
