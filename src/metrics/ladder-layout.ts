@@ -11,7 +11,7 @@ import type { Slices } from '../slices.js';
 import type { EndpointFilter } from './endpoint-filter.js';
 import { LabelTextCache } from './exposition.js';
 import { ROWS_PER_STEP } from './family.js';
-import { sortSteps } from './sort-steps.js';
+import { sortSteps } from '../sort-steps.js';
 
 /** One ladder of the layout, in page order. */
 export interface LayoutLadder {

@@ -5,7 +5,7 @@ import type { Snapshot } from '../snapshot.js';
 import type { EndpointFilter } from './endpoint-filter.js';
 import { ROWS_PER_STEP, type EndpointView, type LadderView, type WithheldCounts } from './family.js';
 import { buildLadderLayout, layoutFits, type LadderLayout, type LayoutLadder } from './ladder-layout.js';
-import { sortSteps } from './sort-steps.js';
+import { sortSteps } from '../sort-steps.js';
 
 export interface LadderViews {
   readonly ladders: readonly LadderView[];

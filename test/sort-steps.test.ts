@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runToEnd } from '../../src/slices.js';
-import { sortSteps } from '../../src/metrics/sort-steps.js';
+import { runToEnd } from '../src/slices.js';
+import { sortSteps } from '../src/sort-steps.js';
 
 describe('sortSteps', () => {
   it.each([0, 1, 2, 3, 7, 100, 4097, 20_001])('orders %i items exactly as Array.prototype.sort, ties in input order', (n) => {

@@ -1,5 +1,5 @@
 /** A stable merge sort that yields every few thousand moves, for sorting 20,000 ladders without holding the event loop. */
-import type { Slices } from '../slices.js';
+import type { Slices } from './slices.js';
 
 const MOVES_PER_STEP = 4096;
 
