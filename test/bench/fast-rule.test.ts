@@ -1,11 +1,12 @@
 // The parser's byte-level fast path must read every input exactly as the reference path (tokenize + parseRule).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDump } from '../../src/iptables/parse-dump.js';
 import type { ParsedDump } from '../../src/iptables/types.js';
 import { generateBulkRuleset } from '../../src/lab/ruleset/bulk.js';
+import { REAL_DUMPS_DIR } from '../support/real-dumps-dir.js';
 
 /** Plain data: Maps become entries, so toEqual compares every table, chain and rule field. */
 function plain(dump: ParsedDump): unknown {
@@ -22,11 +23,11 @@ function expectSameReading(text: string | Uint8Array): void {
 }
 
 const FIXTURE_DIRS = ['../fixtures/iptables', '../fixtures/model', '../fixtures/cli'].map((d) => fileURLToPath(new URL(d, import.meta.url)));
-const REAL_DUMPS = fileURLToPath(new URL('../../../shared/real-dumps/', import.meta.url));
+const REAL_DUMPS = REAL_DUMPS_DIR;
 
 describe('DumpParser fast path', () => {
+  // A missing directory throws (readdirSync): the fast path must not pass on fewer inputs than it claims.
   const files = [...FIXTURE_DIRS, REAL_DUMPS]
-    .filter((dir) => existsSync(dir))
     .flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.txt')).map((f) => join(dir, f)));
 
   it.each(files)('reads %s like the reference path', (file) => {

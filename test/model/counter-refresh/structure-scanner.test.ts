@@ -10,6 +10,7 @@ import { MAX_LINE_BYTES } from '../../../src/iptables/parse-dump.js';
 import { ReferenceStructureScanner } from '../../../src/model/counter-refresh/reference-structure-scanner.js';
 import { StructureScanner, type StructureScan } from '../../../src/model/counter-refresh/structure-scanner.js';
 import { generateBulkRuleset } from '../../../src/lab/ruleset/bulk.js';
+import { REAL_DUMPS_DIR } from '../../support/real-dumps-dir.js';
 
 type Chunk = string | Uint8Array;
 
@@ -252,9 +253,9 @@ describe('StructureScanner (WebAssembly) against the reference', () => {
   });
 });
 
-/** test/fixtures (every .txt, recursively) and the real dumps in ../shared (as test/real-dumps.test.ts finds them). */
+/** test/fixtures (every .txt, recursively) and the real dumps (test/support/real-dumps-dir.ts). */
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
-const REAL_DUMPS = fileURLToPath(new URL('../../../../shared/real-dumps/', import.meta.url));
+const REAL_DUMPS = REAL_DUMPS_DIR;
 
 function textFiles(dir: string, recursive: boolean): string[] {
   if (!existsSync(dir)) throw new Error(`directory ${dir} is missing`);
