@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { analyze, analyzeInSlices, type AnalysisStep } from '../../src/analysis/analyze.js';
 import type { AnalysisState, LadderStats } from '../../src/analysis/types.js';
 import type { Ladder, LadderEndpoint, ServiceModel } from '../../src/model/types.js';
+import { comparableEndpoint } from './comparable-result.js';
 import { referenceAnalyze, type ReferenceState } from './reference-analyze.js';
 
 // `analyze` keeps window increments and packed arrays; the reference keeps a column of totals per
@@ -97,17 +98,7 @@ function plain(stats: LadderStats): unknown {
     resets: stats.resets,
     window: { ...stats.window },
     programmedDeviation: stats.programmedDeviation,
-    endpoints: stats.endpoints.map((e) => ({
-      endpoint: e.endpoint,
-      chain: e.chain,
-      probability: e.probability,
-      programmedRatio: e.programmedRatio,
-      expectedRatio: e.expectedRatio,
-      connectionsTotal: e.connectionsTotal,
-      affinityConnectionsTotal: e.affinityConnectionsTotal,
-      windowConnections: e.windowConnections,
-      observedRatio: e.observedRatio,
-    })),
+    endpoints: stats.endpoints.map(comparableEndpoint),
   };
 }
 

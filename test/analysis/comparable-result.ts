@@ -4,7 +4,7 @@
  * whose own counter fields are that read's (ServiceModel.counters); every number the analysis derives
  * is compared, endpoint by endpoint.
  */
-import type { AnalysisResult } from '../../src/analysis/types.js';
+import type { AnalysisResult, EndpointStats } from '../../src/analysis/types.js';
 import type { Ladder } from '../../src/model/types.js';
 
 export function comparableResult(result: AnalysisResult): unknown {
@@ -16,18 +16,23 @@ export function comparableResult(result: AnalysisResult): unknown {
       window: stats.window,
       programmedDeviation: stats.programmedDeviation,
       resets: stats.resets,
-      endpoints: stats.endpoints.map((e) => ({
-        endpoint: e.endpoint,
-        chain: e.chain,
-        probability: e.probability,
-        programmedRatio: e.programmedRatio,
-        expectedRatio: e.expectedRatio,
-        connectionsTotal: e.connectionsTotal,
-        affinityConnectionsTotal: e.affinityConnectionsTotal,
-        windowConnections: e.windowConnections,
-        observedRatio: e.observedRatio,
-      })),
+      endpoints: stats.endpoints.map(comparableEndpoint),
     })),
+  };
+}
+
+/** Every field of an endpoint's statistics as plain data (its stats object reads some through getters). */
+export function comparableEndpoint(e: EndpointStats): unknown {
+  return {
+    endpoint: e.endpoint,
+    chain: e.chain,
+    probability: e.probability,
+    programmedRatio: e.programmedRatio,
+    expectedRatio: e.expectedRatio,
+    connectionsTotal: e.connectionsTotal,
+    affinityConnectionsTotal: e.affinityConnectionsTotal,
+    windowConnections: e.windowConnections,
+    observedRatio: e.observedRatio,
   };
 }
 
