@@ -5,6 +5,7 @@ import { sortSteps } from '../sort-steps.js';
 import { serviceChainPrefix } from './chain-names.js';
 import { type EndpointChainInfo, readEndpointChain, resolveEndpoint } from './endpoint-chain.js';
 import { type LadderChainRead, type LadderRule, readLadderChain } from './ladder-chain.js';
+import { LadderFingerprint } from './ladder-fingerprint.js';
 import { type ResolvedName, resolveName } from './resolve-name.js';
 import { collectServicePortsInSlices, NameSource, noteName, noteProtocol, type ServicePortGroup } from './service-ports.js';
 import type { Ladder, LadderEndpoint, Policy, ServiceModel } from './types.js';
@@ -168,13 +169,13 @@ export function* buildServiceModelInSlices(
     const n = rules.length;
     let remaining = 1;
     let ladderConnections: number | null = hasCounters ? 0 : null;
-    const fingerprint: string[] = [];
+    const fingerprint = new LadderFingerprint();
     // map, not push: exact-size arrays (a pushed-to array keeps room for 17), and the model keeps them.
     const endpoints: LadderEndpoint[] = rules.map((rule, i) => {
       const p = rule.probability === null ? 1 : rule.probability.value;
       const programmedRatio = p * remaining;
       remaining *= 1 - p;
-      fingerprint.push(`${rule.chain}:${rule.probability?.text ?? ''}`);
+      fingerprint.addRule(rule.chain, rule.probability === null ? null : rule.probability.text);
       const connections = hasCounters ? (rule.packets ?? 0) + (rule.affinityPackets ?? 0) : null;
       if (ladderConnections !== null && connections !== null) ladderConnections += connections;
       return {
@@ -205,7 +206,7 @@ export function* buildServiceModelInSlices(
       sessionAffinity: hasAffinity ? { timeoutSeconds: read.affinityTimeoutSeconds ?? null } : null,
       endpoints,
       connections: ladderConnections,
-      fingerprint: fingerprint.join(','),
+      fingerprint: fingerprint.digest(),
       unreachableRules: read.unreachableRules,
     };
   };

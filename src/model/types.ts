@@ -53,8 +53,9 @@ export interface Ladder {
   /** Sum of endpoint connections; null without counters. */
   readonly connections: number | null;
   /**
-   * Identity of the ladder's membership and probabilities (SEP chains + printed probabilities, in order).
-   * A change means kube-proxy rewrote the chain with different rules (its counters restarted at zero).
+   * Identity of the ladder's membership and probabilities (SEP chains + printed probabilities, in order;
+   * a 64-bit hash of them, ladder-fingerprint.ts). A change means kube-proxy rewrote the chain with
+   * different rules (its counters restarted at zero). Only compared, never shown.
    */
   readonly fingerprint: string;
   /** Rules after the first unconditional jump (duplicate pastes, hand edits): counted, never used. */

@@ -3,6 +3,7 @@ import type { Rule } from '../../src/iptables/types.js';
 import { buildServiceModel } from '../../src/model/build-service-model.js';
 import type { Ladder } from '../../src/model/types.js';
 import { counters, dest, natDump, probability, rule } from './dump-builder.js';
+import { fingerprintOf } from './fingerprint-of.js';
 
 // Chain names from kube-proxy's proxier_test.go goldens: ns1/svc1:p80 (tcp) and its endpoints.
 const NAME = 'ns1/svc1:p80';
@@ -71,7 +72,7 @@ describe('programmed and expected shares', () => {
       expect(e.programmedRatio).toBeCloseTo(shares[i] as number, 8);
       expect(e.expectedRatio).toBeCloseTo(1 / probs.length, 12);
     });
-    expect(ladder.fingerprint).toBe(probs.map((p, i) => `${SEPS[i]}:${p ?? ''}`).join(','));
+    expect(ladder.fingerprint).toBe(fingerprintOf(probs.map((p, i) => [SEPS[i] as string, p])));
   });
 });
 
