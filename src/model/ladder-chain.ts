@@ -56,39 +56,49 @@ function addPackets(total: number | null, rule: Rule): number | null {
  * never match (real dump 10 pastes the chain twice): it is counted, not used.
  */
 export function readLadderChain(chain: Chain | undefined): LadderChainRead {
-  const rules: LadderRule[] = [];
-  // Created at the first `--rcheck` rule: most services have no affinity, and two Maps per ladder are
-  // a good part of the model's allocations on a large cluster.
-  let affinity: Map<string, { packets: number | null; lines: number[] }> | null = null;
-  let masquerade: MasqueradeRule | null = null;
-  let affinityTimeoutSeconds: number | null | undefined;
-  let unreachableRules = 0;
-  let otherComment: string | null = null;
-  let finished = false;
-
+  const fold = new LadderChainFold();
   // Indexed, not for-of: a parsed read's model runs this before V8 optimises it, and an unoptimised
   // for-of allocates at every step.
   const chainRules = chain === undefined ? NO_RULES : chain.rules;
-  for (let i = 0; i < chainRules.length; i++) {
-    const rule = chainRules[i] as Rule;
-    if (finished) {
-      unreachableRules++;
-      continue;
+  for (let i = 0; i < chainRules.length; i++) fold.add(chainRules[i] as Rule);
+  return fold.finish();
+}
+
+/**
+ * readLadderChain one rule at a time: what a parser-side collector folds a chain's rules into as they
+ * stream (ladder-chain-collector.ts), so that the dump need not keep them.
+ */
+export class LadderChainFold {
+  private readonly rules: LadderRule[] = [];
+  // Created at the first `--rcheck` rule: most services have no affinity, and two Maps per ladder are
+  // a good part of the model's allocations on a large cluster.
+  private affinity: Map<string, { packets: number | null; lines: number[] }> | null = null;
+  private masquerade: MasqueradeRule | null = null;
+  private affinityTimeoutSeconds: number | null | undefined = undefined;
+  private unreachableRules = 0;
+  private otherComment: string | null = null;
+  private finished = false;
+
+  /** The chain's next rule, in rule order. */
+  add(rule: Rule): void {
+    if (this.finished) {
+      this.unreachableRules++;
+      return;
     }
     const target = rule.target;
     if (target !== null && isEndpointChain(target)) {
       if (rule.recent !== null && rule.recent.mode === 'rcheck') {
-        if (affinityTimeoutSeconds === undefined) affinityTimeoutSeconds = rule.recent.seconds;
-        affinity ??= new Map();
-        const seen = affinity.get(target);
-        if (seen === undefined) affinity.set(target, { packets: addPackets(null, rule), lines: [rule.line] });
+        if (this.affinityTimeoutSeconds === undefined) this.affinityTimeoutSeconds = rule.recent.seconds;
+        this.affinity ??= new Map();
+        const seen = this.affinity.get(target);
+        if (seen === undefined) this.affinity.set(target, { packets: addPackets(null, rule), lines: [rule.line] });
         else {
           seen.packets = addPackets(seen.packets, rule);
           seen.lines.push(rule.line);
         }
-        continue;
+        return;
       }
-      const ladderRule: LadderRule = {
+      this.rules.push({
         chain: target,
         probability: rule.probability,
         line: rule.line,
@@ -96,39 +106,42 @@ export function readLadderChain(chain: Chain | undefined): LadderChainRead {
         affinityPackets: null,
         affinityLines: NO_LINES,
         comment: rule.comment,
-      };
-      rules.push(ladderRule);
-      if (!rule.conditional) finished = true;
+      });
+      if (!rule.conditional) this.finished = true;
     } else if (target === 'KUBE-MARK-MASQ') {
       // Only the cluster-IP masquerade rule has `-d`; a transitional NodePort masquerade rule
       // (`--dport <nodePort> -j KUBE-MARK-MASQ`) must not be read as the service port.
-      if (masquerade === null && rule.destination !== null && !rule.destination.negated) {
-        masquerade = {
+      if (this.masquerade === null && rule.destination !== null && !rule.destination.negated) {
+        this.masquerade = {
           clusterIP: hostAddress(rule.destination.address),
           servicePort: rule.dport,
           protocol: rule.protocol,
           comment: rule.comment,
         };
-      } else if (otherComment === null && rule.comment !== null) {
-        otherComment = rule.comment;
+      } else if (this.otherComment === null && rule.comment !== null) {
+        this.otherComment = rule.comment;
       }
-    } else if (otherComment === null && rule.comment !== null) {
-      otherComment = rule.comment;
+    } else if (this.otherComment === null && rule.comment !== null) {
+      this.otherComment = rule.comment;
     }
   }
 
-  if (affinity === null) return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains: NO_CHAINS };
-  const orphanAffinityChains: string[] = [];
-  // The first ladder rule of each SEP chain gets its affinity rules.
-  const byChain = new Map<string, LadderRule>();
-  for (const ladderRule of rules) if (!byChain.has(ladderRule.chain)) byChain.set(ladderRule.chain, ladderRule);
-  for (const [sep, hit] of affinity) {
-    const ladderRule = byChain.get(sep);
-    if (ladderRule === undefined) orphanAffinityChains.push(sep);
-    else {
-      ladderRule.affinityPackets = hit.packets;
-      ladderRule.affinityLines = hit.lines;
+  /** The read of the rules added so far. Call once. */
+  finish(): LadderChainRead {
+    const { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, affinity } = this;
+    if (affinity === null) return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains: NO_CHAINS };
+    const orphanAffinityChains: string[] = [];
+    // The first ladder rule of each SEP chain gets its affinity rules.
+    const byChain = new Map<string, LadderRule>();
+    for (const ladderRule of rules) if (!byChain.has(ladderRule.chain)) byChain.set(ladderRule.chain, ladderRule);
+    for (const [sep, hit] of affinity) {
+      const ladderRule = byChain.get(sep);
+      if (ladderRule === undefined) orphanAffinityChains.push(sep);
+      else {
+        ladderRule.affinityPackets = hit.packets;
+        ladderRule.affinityLines = hit.lines;
+      }
     }
+    return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains };
   }
-  return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains };
 }
