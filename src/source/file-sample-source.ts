@@ -73,8 +73,12 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
       const result = await readDumpFile({ foldEndpointChains: true, ...options, signal, scan: refreshCounters });
       const reads: FamilyRead[] = [];
       for (const { ipFamily, dump, endpointChains, scan } of result.dumps) {
-        const model = scan === undefined ? null : await refresherOf(ipFamily).parsed(scan, dump, ipFamily, endpointChains, signal);
-        const parts = model === null ? { dump, ...(endpointChains === undefined ? {} : { endpointChains }) } : { dump, model, readKind: reread ? ('reparsed' as const) : ('parsed' as const) };
+        const parsed = scan === undefined ? null : await refresherOf(ipFamily).parsed(scan, dump, ipFamily, endpointChains, signal);
+        // With the model built, the read carries the dump without its rules (CounterRefresher.parsed).
+        const parts =
+          parsed === null
+            ? { dump, ...(endpointChains === undefined ? {} : { endpointChains }) }
+            : { dump: parsed.dump, model: parsed.model, readKind: reread ? ('reparsed' as const) : ('parsed' as const) };
         reads.push(okRead(ipFamily, parts, result));
       }
       return reads;

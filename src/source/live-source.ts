@@ -98,8 +98,11 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
         ...(result.endpointChains === undefined ? {} : { endpointChains: result.endpointChains }),
       };
       if (refresher === undefined || result.scan === undefined) return read;
-      const model = await refresher.parsed(result.scan, result.dump, ipFamily, result.endpointChains, signal);
-      return model === null ? read : { ...read, model, readKind: reread ? 'reparsed' : 'parsed' };
+      const parsed = await refresher.parsed(result.scan, result.dump, ipFamily, result.endpointChains, signal);
+      if (parsed === null) return read;
+      // The model is built: hand on the dump without its rules, and no folded SEP chains.
+      const { endpointChains: _folded, ...meta } = read;
+      return { ...meta, dump: parsed.dump, model: parsed.model, readKind: reread ? 'reparsed' : 'parsed' };
     } catch (error) {
       if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;
       const outputBytes = isSaveError(error) ? (error.context.outputBytes ?? 0) : 0;

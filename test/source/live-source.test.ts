@@ -133,6 +133,11 @@ describe('createLiveSource', () => {
       const first = await sample();
       expect(connections(first)).toEqual([30, 10]);
       expect(kind(first)).toBe('parsed');
+      // With the model built, a parsed read hands on its findings, not its rules nor its folded SEP chains.
+      const firstNat = first?.ok ? first.dump.tables.get('nat') : undefined;
+      expect(firstNat?.chains.has('KUBE-SERVICES')).toBe(true);
+      expect(firstNat?.chains.get('KUBE-SVC-ABCDEFGHIJKLMNOP')).toBeUndefined();
+      expect(first?.ok && first.endpointChains).toBeUndefined();
       writeFileSync(file, recount(IPV4_DUMP, 5));
       const second = await sample();
       expect(connections(second)).toEqual([35, 15]);

@@ -133,7 +133,7 @@ describe('refreshed reads: counters as arrays, analysed without endpoint objects
     const base = await refresher.parsed(scan(text), parseDump(text), 'ipv4');
     const later = laterOutputs(text)[0] ?? '';
     const read = await refresher.refresh(scan(later));
-    expect(read?.model.counters?.ladders).toBe(base?.ladders);
+    expect(read?.model.counters?.ladders).toBe(base?.model.ladders);
     expect(read?.model).toStrictEqual(buildServiceModel(parseDump(later), 'ipv4'));
   });
 });
