@@ -132,16 +132,17 @@ describe('createFileSource', () => {
         if (!r.ok || r.model === undefined) throw new Error('no model');
         return `${r.ipFamily}:${r.model.ladders.flatMap((l) => l.endpoints.map((e) => e.connections)).join(',')}:${r.dump.tables.get('nat')?.chains.size ?? 0}:${r.readKind ?? ''}`;
       });
-    expect(await sample()).toEqual(['ipv4:30,10:9:parsed']);
+    expect(await sample()).toEqual(['ipv4:30,10:1:parsed']);
     dir.fixture('v4.txt', recount(IPV4_DUMP, 1));
-    expect(await sample()).toEqual(['ipv4:31,11:9:parsed']);
-    // Same rules twice: this read is a refresh (its dump keeps only KUBE-SERVICES).
+    expect(await sample()).toEqual(['ipv4:31,11:1:parsed']);
+    // Same rules twice: this read is a refresh. Every read with a model carries the dump without its
+    // rules, only KUBE-SERVICES left of its chains (CounterRefresher.parsed).
     dir.fixture('v4.txt', recount(IPV4_DUMP, 2));
     expect(await sample()).toEqual(['ipv4:32,12:1:refreshed']);
     dir.fixture('v4.txt', recount(IPV4_DUMP + IPV6_DUMP, 3));
-    expect(await sample()).toEqual(['ipv4:33,13:9:reparsed', 'ipv6:7,6:5:reparsed']);
+    expect(await sample()).toEqual(['ipv4:33,13:1:reparsed', 'ipv6:7,6:1:reparsed']);
     dir.fixture('v4.txt', recount(IPV4_DUMP, 4).replace('0.50000000000', '0.25000000000'));
-    expect(await sample()).toEqual(['ipv4:34,14:9:parsed']);
+    expect(await sample()).toEqual(['ipv4:34,14:1:parsed']);
   });
 
   it('reports an unreadable file as a failed save, not a throw', async () => {
