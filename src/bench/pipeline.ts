@@ -68,7 +68,7 @@ export function advanceModel(model: ServiceModel, step: number): ServiceModel {
 
 function parseFolded(buffer: Buffer): { dump: ParsedDump; endpointChains: Map<string, EndpointChainInfo>; scan: StructureScan } {
   const collector = createEndpointChainCollector();
-  const parser = new DumpParser({ keepChain: collector.keepChain, onRule: collector.onRule });
+  const parser = new DumpParser(collector);
   const scanner = new StructureScanner();
   for (let i = 0; i < buffer.length; i += CHUNK) {
     const chunk = buffer.subarray(i, Math.min(buffer.length, i + CHUNK));

@@ -19,8 +19,8 @@ const MAX_WARNINGS = 100;
 const IMPLICIT_TABLE = 'nat';
 
 /**
- * The rules of every chain declared without rules so far, shared: most chains of a folded read
- * (KUBE-SEP-*, whose rules the collector keeps instead) never get one, and an empty array each is
+ * The rules of every chain declared without rules so far, shared: chains whose rules keepChain drops
+ * never get one (without onDroppedDeclaration they stay declared, empty), and an empty array each is
  * 32 bytes and one more object for the GC, 200k times on a large cluster. Frozen, so that a push
  * into a parsed dump's empty chain fails loudly instead of filling every empty chain.
  */
@@ -47,6 +47,15 @@ export interface DumpParserOptions {
    */
   readonly onRule?: (table: string, rule: Rule) => void;
   /**
+   * With `keepChain`: a declaration (`:NAME`, `-N NAME`) of a chain it drops goes here instead of into
+   * the dump, which then holds nothing of those chains. A consumer that folds 200k KUBE-SEP chains
+   * saves a chain object and a Map entry each, and learns from this what a declaration replaces.
+   * `-P` of such a chain is ignored (the dump would hold it only as a declared-empty chain); `-F` and
+   * `-X` of it are not passed on (the dump holds nothing of it to flush or delete). Default: declarations
+   * are kept, as declared-empty chains.
+   */
+  readonly onDroppedDeclaration?: (table: string, chain: string, line: number) => void;
+  /**
    * Read plain `-A` lines and chain headers straight from the bytes (default true). false sends every
    * line through tokenize + parseRule, the reference the fast path is tested against.
    */
@@ -63,6 +72,7 @@ export class DumpParser {
   private readonly warnings: string[] = [];
   private readonly keepChain: ((table: string, chain: string) => boolean) | undefined;
   private readonly onRule: ((table: string, rule: Rule) => void) | undefined;
+  private readonly onDroppedDeclaration: ((table: string, chain: string, line: number) => void) | undefined;
   private skippedCount = 0;
   private warningCount = 0;
   private current: MutableTable | null = null;
@@ -91,6 +101,7 @@ export class DumpParser {
   constructor(options: DumpParserOptions = {}) {
     this.keepChain = options.keepChain;
     this.onRule = options.onRule;
+    this.onDroppedDeclaration = options.onDroppedDeclaration;
     this.fast = options.fastPath === false ? null : new FastRuleReader();
   }
 
@@ -307,7 +318,17 @@ export class DumpParser {
     return true;
   }
 
+  /** The chain's declarations go to onDroppedDeclaration instead of the dump. */
+  private dropsDeclaration(table: MutableTable, name: string): boolean {
+    return this.onDroppedDeclaration !== undefined && this.keepChain !== undefined && !this.keepChain(table.name, name);
+  }
+
   private declareChain(table: MutableTable, name: string, policyCounters: Counters | null): void {
+    const dropped = this.onDroppedDeclaration;
+    if (dropped !== undefined && this.dropsDeclaration(table, name)) {
+      dropped(table.name, name, this.lineNumber);
+      return;
+    }
     const existing = table.chains.get(name);
     if (existing !== undefined && existing.rules.length > 0) {
       // The same chain listed twice (e.g. `iptables -S CHAIN` before and after a change): the later
@@ -422,9 +443,9 @@ export class DumpParser {
           return;
         }
         const table = this.tableForContent();
-        if (command === '-N' || command === '--new-chain' || !table.chains.has(chainName)) {
-          this.declareChain(table, chainName, null);
-        }
+        if (command === '-N' || command === '--new-chain') this.declareChain(table, chainName, null);
+        // -P declares only a chain the dump has not seen: for a dropped chain, an empty one, as good as none.
+        else if (!table.chains.has(chainName) && !this.dropsDeclaration(table, chainName)) this.declareChain(table, chainName, null);
         return;
       }
       case '-X':

@@ -1,16 +1,17 @@
 /**
  * Streaming form of readEndpointChain: folds nat KUBE-SEP-* rules as the parser reads them, so the dump
- * need not retain them (about half of a large dump's rules, two per endpoint). Wire it into a
- * DumpParser with `keepChain` + `onRule`, then pass `finish(dump)` to buildServiceModel as
- * `endpointChains`. The model is the same as from a dump that kept every rule (test/model/endpoint-
- * chain-collector.test.ts: every fixture and real dump).
+ * need not retain them (about half of a large dump's rules, two per endpoint), nor the chains at all.
+ * The collector is the DumpParser's options (`new DumpParser(collector)`); then pass `finish(dump)` to
+ * buildServiceModel as `endpointChains`. The model is the same as from a dump that kept every rule
+ * (test/model/endpoint-chain-collector.test.ts: every fixture and real dump).
  *
- * The parser tells the collector about rules only, not about declarations, `-F`/`-X` or a table
- * listed again; the dump's `declaredAt` shows the last declaration, which covers iptables-save output
- * and a pasted chain declared again. Not followed (restore-style input only, never iptables-save):
- * a KUBE-SEP chain flushed or deleted after its rules, or one whose rules precede a second `*nat`
- * block that does not declare it; and the parser's "chain … declared again" warning, which it gives
- * only for a chain holding rules, is absent for a KUBE-SEP chain.
+ * The parser tells the collector about the folded chains' rules and declarations: a declaration after
+ * rules replaces them (a pasted chain listed again, or declared again in a second `*nat` block). Given
+ * only `keepChain` + `onRule`, the parser keeps the declarations and finish() reads them from the
+ * dump's `declaredAt`. Not followed, as the parser does not report them (restore-style input only,
+ * never iptables-save): a KUBE-SEP chain flushed (`-F`) or deleted (`-X`) after its rules, or one whose
+ * rules precede a second `*nat` block that does not declare it; and the parser's "chain … declared
+ * again" warning, which it gives only for a chain holding rules, is absent for a KUBE-SEP chain.
  */
 import type { ParsedDump, Rule } from '../iptables/types.js';
 import { isEndpointChain } from './chain-names.js';
@@ -38,6 +39,8 @@ export interface EndpointChainCollector {
   readonly keepChain: (table: string, chain: string) => boolean;
   /** For DumpParserOptions.onRule. */
   readonly onRule: (table: string, rule: Rule) => void;
+  /** For DumpParserOptions.onDroppedDeclaration: the folded chains' declarations stay out of the dump. */
+  readonly onDroppedDeclaration: (table: string, chain: string, line: number) => void;
   /**
    * What readEndpointChain would give for each folded chain of the finished dump (its four fields; an
    * entry may carry the fold's bookkeeping too). Chains without an entry (no rules, or only rules an
@@ -89,6 +92,11 @@ export function createEndpointChainCollector(): EndpointChainCollector {
   let lastTable = '';
   /** Some chain's rules came in more than one run (restore-style input, a chain listed twice). */
   let relisted = false;
+  /**
+   * Line of a folded chain's last declaration that came after rules of it. Declarations before any
+   * rule of their chain replace nothing: iptables-save declares every chain first, so this stays empty.
+   */
+  let redeclaredAt = new Map<string, number>();
   const decide = (table: string, chain: string): boolean => {
     if (chain !== lastChain || table !== lastTable) {
       lastChain = chain;
@@ -117,10 +125,16 @@ export function createEndpointChainCollector(): EndpointChainCollector {
       fold(run, rule, intern, internProtocol);
       run.last = rule.line;
     },
+    onDroppedDeclaration(table, chain, line) {
+      // runs.size first: while no folded rule has been read (all of iptables-save's declarations), no lookup.
+      if (runs.size > 0 && folds(table, chain) && runs.has(chain)) redeclaredAt.set(chain, line);
+    },
     finish(dump) {
       const collected = runs;
       const wholeChains = !relisted;
+      const redeclared = redeclaredAt;
       runs = new Map();
+      redeclaredAt = new Map();
       strings = new Map();
       lastProtocol = '';
       relisted = false;
@@ -142,23 +156,24 @@ export function createEndpointChainCollector(): EndpointChainCollector {
         while (first.earlier !== null) first = first.earlier;
         if (first.start < firstRun) firstRun = first.start;
       });
-      const declaredBefore = lastDeclaration < firstRun;
+      const declaredBefore = lastDeclaration < firstRun && redeclared.size === 0;
       // The iptables-save case: each chain's rules are one run and no declaration follows them. The
       // runs serve as the infos as they are (the model reads the four fields), instead of 200k copies
       // in a second Map on a large cluster.
       if (declaredBefore && wholeChains) return collected;
       const result = new Map<string, EndpointChainInfo>();
       for (const [chain, latest] of collected) {
-        // A declaration (`:CHAIN`, `-N`) after rules replaces them: only runs after it count.
-        const declaredAt = declaredBefore ? null : (nat?.chains.get(chain)?.declaredAt ?? null);
+        // A declaration (`:CHAIN`, `-N`) after rules replaces them: only runs after it count. It is the
+        // collector's own record, or the dump's when the parser kept the declarations.
+        const declaredAt = declaredBefore ? 0 : Math.max(redeclared.get(chain) ?? 0, nat?.chains.get(chain)?.declaredAt ?? 0);
         if (latest.earlier === null) {
           // A fresh object of just the four fields: the run's bookkeeping is not kept for the model.
           const { dnat, hairpinIP, comment, protocol } = latest;
-          if (declaredAt === null || latest.start > declaredAt) result.set(chain, { dnat, hairpinIP, comment, protocol });
+          if (latest.start > declaredAt) result.set(chain, { dnat, hairpinIP, comment, protocol });
           continue;
         }
         const kept: Run[] = [];
-        for (let run: Run | null = latest; run !== null && (declaredAt === null || run.start > declaredAt); run = run.earlier) kept.push(run);
+        for (let run: Run | null = latest; run !== null && run.start > declaredAt; run = run.earlier) kept.push(run);
         if (kept.length === 0) continue;
         // Runs are folds of consecutive rules: the first value found, in line order, wins.
         const info = { dnat: null as string | null, hairpinIP: null as string | null, comment: null as string | null, protocol: null as string | null };

@@ -26,8 +26,8 @@ export interface ReadDumpFileOptions {
   readonly signal?: AbortSignal;
   readonly createParser?: () => DumpSink;
   /**
-   * Fold the KUBE-SEP chains while parsing instead of keeping their rules in the dumps: each dump's
-   * `endpointChains` then goes to buildServiceModel. Ignored with `createParser`.
+   * Fold the KUBE-SEP chains while parsing instead of keeping them (rules and chains) in the dumps:
+   * each dump's `endpointChains` then goes to buildServiceModel. Ignored with `createParser`.
    */
   readonly foldEndpointChains?: boolean;
   /** Monotonic milliseconds. */
@@ -71,7 +71,7 @@ export async function readDumpFile(options: ReadDumpFileOptions): Promise<FileRe
     if (!fold) return new DumpParser();
     const collector = createEndpointChainCollector();
     collectors.set(family, collector);
-    return new DumpParser({ keepChain: collector.keepChain, onRule: collector.onRule });
+    return new DumpParser(collector);
   };
   const createParser = (family: IpFamily): DumpSink => {
     const parser = createDumpParser(family);

@@ -27,9 +27,9 @@ export interface RunIptablesSaveOptions {
   /** Default: `new DumpParser()`. */
   readonly createParser?: () => DumpSink;
   /**
-   * Fold the KUBE-SEP chains while parsing instead of keeping their rules in the dump (half the rules
-   * of a large dump): the result's `endpointChains` then goes to buildServiceModel. Ignored with
-   * `createParser`.
+   * Fold the KUBE-SEP chains while parsing instead of keeping them in the dump (half the rules of a
+   * large dump, and a chain each): the result's `endpointChains` then goes to buildServiceModel.
+   * Ignored with `createParser`.
    */
   readonly foldEndpointChains?: boolean;
   /** Also hand every chunk to this scanner (the counter refresh); its result is the SaveResult's `scan`. */
@@ -68,7 +68,7 @@ export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<
   const collector = parse && options.createParser === undefined && options.foldEndpointChains === true ? createEndpointChainCollector() : null;
   // DumpParser and StructureScanner read bytes as they come; an injected sink (tests) gets text.
   const injected = parse ? (options.createParser?.() ?? null) : null;
-  const parser = parse && injected === null ? new DumpParser(collector === null ? {} : { keepChain: collector.keepChain, onRule: collector.onRule }) : null;
+  const parser = parse && injected === null ? new DumpParser(collector ?? {}) : null;
   const scanner = options.scanner ?? null;
   const tracker = new CommitTracker();
   const take = (chunk: string | Buffer): void => {

@@ -113,6 +113,43 @@ describe('parseDump', () => {
     expect(dump.lineCount).toBe(23);
   });
 
+  it('with onDroppedDeclaration, leaves the dropped chains out of the dump and hands their declarations over', () => {
+    const text = [
+      '*filter',
+      ':KUBE-SEP-A - [0:0]',
+      'COMMIT',
+      '*nat',
+      ':PREROUTING ACCEPT [3:180]',
+      ':KUBE-SVC-X - [0:0]',
+      ':KUBE-SEP-A - [0:0]',
+      '-A KUBE-SVC-X -j KUBE-SEP-A',
+      '-A KUBE-SEP-A -j DNAT --to-destination 10.0.0.1:80',
+      '-N KUBE-SEP-A',
+      // -P of a dropped chain declares nothing: in the dump it would be one declared empty at most.
+      '-P KUBE-SEP-A ACCEPT',
+      '-P KUBE-SEP-B ACCEPT',
+      '-X KUBE-SEP-A',
+      '-F KUBE-SEP-A',
+      'COMMIT',
+      '',
+    ].join('\n');
+    const keepChain = (table: string, chain: string) => table !== 'nat' || !chain.startsWith('KUBE-SEP-');
+    for (const fastPath of [true, false]) {
+      const declared: string[] = [];
+      const dump = parseDump(text, { fastPath, keepChain, onDroppedDeclaration: (table, chain, line) => declared.push(`${table} ${chain} ${line}`) });
+      expect(declared).toEqual(['nat KUBE-SEP-A 7', 'nat KUBE-SEP-A 10']);
+      expect([...(dump.tables.get('nat')?.chains.keys() ?? [])]).toEqual(['PREROUTING', 'KUBE-SVC-X']);
+      expect(dump.tables.get('nat')?.chains.get('PREROUTING')?.policyCounters).toEqual({ packets: 3, bytes: 180 });
+      expect(rulesOf(dump, 'KUBE-SVC-X').map((r) => r.target)).toEqual(['KUBE-SEP-A']);
+      expect(dump.tables.get('filter')?.chains.has('KUBE-SEP-A')).toBe(true);
+      expect(dump.skipped).toEqual([]);
+      // Without it, keepChain drops rules only: the chains stay declared, empty.
+      const kept = parseDump(text, { fastPath, keepChain });
+      expect([...(kept.tables.get('nat')?.chains.keys() ?? [])]).toEqual(['PREROUTING', 'KUBE-SVC-X', 'KUBE-SEP-B']);
+      expect(parseDump(text.replace('-X KUBE-SEP-A', ''), { fastPath, keepChain }).tables.get('nat')?.chains.get('KUBE-SEP-A')?.declaredAt).toBe(10);
+    }
+  });
+
   it('gives every chain its own rules once it has one: declared empty, flushed, appended to (empty chains share one array)', () => {
     const text = [
       '*nat',
