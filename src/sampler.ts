@@ -36,8 +36,8 @@ export interface SamplerOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   /**
-   * Replaces the model build (tests), called synchronously; gets `endpointChains` when the source folded
-   * the KUBE-SEP chains while parsing. By default buildServiceModel runs in slices, like the analysis.
+   * Replaces the model build (tests), called synchronously; gets the read's `folded` chains when the
+   * source folded them while parsing. By default buildServiceModel runs in slices, like the analysis.
    */
   readonly buildModel?: (dump: ParsedDump, ipFamily: IpFamily, options?: BuildServiceModelOptions) => ServiceModel;
   /**
@@ -216,7 +216,7 @@ export class Sampler {
       if (read.ok) {
         try {
           // runInSlices lets scrapes in before it starts, and between slices.
-          const buildOptions = read.endpointChains === undefined ? {} : { endpointChains: read.endpointChains };
+          const buildOptions = read.folded ?? {};
           const model =
             read.model ??
             (this.buildModel === null

@@ -10,8 +10,7 @@ import { buildServiceModel } from '../model/build-service-model.js';
 import { planCounters, readCounters } from '../model/counter-refresh/counter-plan.js';
 import { refreshedModel } from '../model/counter-refresh/refreshed-model.js';
 import { StructureScanner, type StructureScan } from '../model/counter-refresh/structure-scanner.js';
-import type { EndpointChainInfo } from '../model/endpoint-chain.js';
-import { createEndpointChainCollector } from '../model/endpoint-chain-collector.js';
+import { createChainFolding, type FoldedChains } from '../model/chain-folding.js';
 import type { Ladder, ServiceModel } from '../model/types.js';
 import { parseNaive } from './naive-parser.js';
 import { gc, spread, timeRuns, type Spread } from './stats.js';
@@ -66,9 +65,9 @@ export function advanceModel(model: ServiceModel, step: number): ServiceModel {
   return { ...model, ladders };
 }
 
-function parseFolded(buffer: Buffer): { dump: ParsedDump; endpointChains: Map<string, EndpointChainInfo>; scan: StructureScan } {
-  const collector = createEndpointChainCollector();
-  const parser = new DumpParser(collector);
+function parseFolded(buffer: Buffer): { dump: ParsedDump; folded: FoldedChains; scan: StructureScan } {
+  const folding = createChainFolding();
+  const parser = new DumpParser(folding.parserOptions);
   const scanner = new StructureScanner();
   for (let i = 0; i < buffer.length; i += CHUNK) {
     const chunk = buffer.subarray(i, Math.min(buffer.length, i + CHUNK));
@@ -76,7 +75,7 @@ function parseFolded(buffer: Buffer): { dump: ParsedDump; endpointChains: Map<st
     scanner.push(chunk);
   }
   const dump = parser.end();
-  return { dump, endpointChains: collector.finish(dump), scan: scanner.end() };
+  return { dump, folded: folding.finish(dump), scan: scanner.end() };
 }
 
 function scanChunked(buffer: Buffer): StructureScan {
@@ -102,13 +101,13 @@ export function timePipeline(buffer: Buffer, runs: number): PipelineTimes {
 
   const servicesOnly = timeRuns(runs, () => parseChunked(buffer, { keepChain: (_t, chain) => chain === 'KUBE-SERVICES' }));
   const folded = timeRuns(runs, () => parseFolded(buffer));
-  const { endpointChains, scan: parsedScan } = folded.result;
+  const { folded: foldedChains, scan: parsedScan } = folded.result;
 
   // As CounterRefresher.parsed builds it: with the affinity lines the counter plan needs.
   let affinityLines = new Map<string, readonly (readonly number[])[]>();
   const model = timeRuns(runs, () => {
     affinityLines = new Map();
-    return buildServiceModel(folded.result.dump, 'ipv4', { endpointChains, affinityLines });
+    return buildServiceModel(folded.result.dump, 'ipv4', { ...foldedChains, affinityLines });
   });
   const plan = timeRuns(runs, () => planCounters(model.result, affinityLines, parsedScan.packets));
   const counterPlan = plan.result;

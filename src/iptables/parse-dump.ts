@@ -56,6 +56,18 @@ export interface DumpParserOptions {
    */
   readonly onDroppedDeclaration?: (table: string, chain: string, line: number) => void;
   /**
+   * Asked about each rule of a kept chain just after `onRule` saw it: false leaves the rule out of the
+   * dump (a consumer folds it instead, e.g. a ladder chain's jumps to KUBE-SEP chains), while the
+   * chain itself stays, as declared or as the rule would have created it.
+   */
+  readonly keepRule?: (table: string, rule: Rule) => boolean;
+  /**
+   * Called when rules read so far stop counting: a chain declared again (`:NAME` or `-N` of a chain the
+   * dump holds), flushed (`-F`) or deleted (`-X`); or, with chain null, a whole table listed again. A
+   * consumer folding rules (`keepRule`) starts that chain's fold afresh, as the dump's chain does.
+   */
+  readonly onRulesReplaced?: (table: string, chain: string | null) => void;
+  /**
    * Read plain `-A` lines and chain headers straight from the bytes (default true). false sends every
    * line through tokenize + parseRule, the reference the fast path is tested against.
    */
@@ -73,6 +85,10 @@ export class DumpParser {
   private readonly keepChain: ((table: string, chain: string) => boolean) | undefined;
   private readonly onRule: ((table: string, rule: Rule) => void) | undefined;
   private readonly onDroppedDeclaration: ((table: string, chain: string, line: number) => void) | undefined;
+  private readonly keepRule: ((table: string, rule: Rule) => boolean) | undefined;
+  private readonly onRulesReplaced: ((table: string, chain: string | null) => void) | undefined;
+  /** Chains some of whose rules keepRule left out: declared again, they replace rules as a chain holding rules does. */
+  private readonly leftOutRules = new Set<MutableChain>();
   private skippedCount = 0;
   private warningCount = 0;
   private current: MutableTable | null = null;
@@ -102,6 +118,8 @@ export class DumpParser {
     this.keepChain = options.keepChain;
     this.onRule = options.onRule;
     this.onDroppedDeclaration = options.onDroppedDeclaration;
+    this.keepRule = options.keepRule;
+    this.onRulesReplaced = options.onRulesReplaced;
     this.fast = options.fastPath === false ? null : new FastRuleReader();
   }
 
@@ -163,6 +181,7 @@ export class DumpParser {
     if (!this.ended) {
       this.ended = true;
       if (this.pendingBytes > 0 || this.oversizedLine !== null) this.finishPendingLine(Buffer.alloc(0));
+      this.leftOutRules.clear();
       // A pushed-to array keeps room for 16 elements: a KUBE-SEP chain's 2 rules would carry 14 empty
       // slots (~110 bytes) each. An exact-size copy saves ~20 MB on a 200k-endpoint dump.
       // forEach, not for-of: this runs once per dump, before V8 optimises it, and an unoptimised for-of
@@ -239,6 +258,7 @@ export class DumpParser {
     if (this.tables.has(name)) {
       // A second block of the same table (a duplicated paste): the later listing is the current one.
       this.warn(`line ${this.lineNumber}: table ${name} appears again; the later block replaces the earlier`);
+      this.onRulesReplaced?.(name, null);
     }
     const table: MutableTable = { name, chains: new Map() };
     this.tables.set(name, table);
@@ -330,7 +350,8 @@ export class DumpParser {
       return;
     }
     const existing = table.chains.get(name);
-    if (existing !== undefined && existing.rules.length > 0) {
+    if (existing !== undefined) this.onRulesReplaced?.(table.name, name);
+    if (existing !== undefined && (existing.rules.length > 0 || this.leftOutRules.has(existing))) {
       // The same chain listed twice (e.g. `iptables -S CHAIN` before and after a change): the later
       // listing is the current one.
       this.warn(`line ${this.lineNumber}: chain ${name} declared again; its earlier rules are replaced`);
@@ -372,23 +393,29 @@ export class DumpParser {
   }
 
   private appendRule(table: MutableTable, chainName: string, rule: Rule): void {
-    const last = this.lastChain;
-    // Valid while the Map still holds that object (declareChain, -X and a new table clear it).
-    if (last !== null && last.name === chainName && table === this.lastChainTable) {
-      last.rules.push(rule);
+    const chain = this.chainForRule(table, chainName);
+    if (this.keepRule !== undefined && !this.keepRule(table.name, rule)) {
+      // The chain stays as if the rule were kept (declared, or created by it).
+      this.leftOutRules.add(chain);
       return;
     }
+    if (chain.rules === NO_RULES) chain.rules = [];
+    chain.rules.push(rule);
+  }
+
+  private chainForRule(table: MutableTable, chainName: string): MutableChain {
+    const last = this.lastChain;
+    // Valid while the Map still holds that object (declareChain, -X and a new table clear it).
+    if (last !== null && last.name === chainName && table === this.lastChainTable) return last;
     let chain = table.chains.get(chainName);
     if (chain === undefined) {
       // iptables-save declares every chain before its rules; excerpts may not.
-      chain = { name: chainName, declaredAt: null, policyCounters: null, rules: [] };
+      chain = { name: chainName, declaredAt: null, policyCounters: null, rules: NO_RULES };
       table.chains.set(chainName, chain);
-    } else if (chain.rules === NO_RULES) {
-      chain.rules = [];
     }
-    chain.rules.push(rule);
     this.lastChain = chain;
     this.lastChainTable = table;
+    return chain;
   }
 
   private parseCommand(bytes: Buffer, start: number, end: number, prefixCounters: Counters | null): void {
@@ -459,10 +486,14 @@ export class DumpParser {
         }
         const table = this.tableForContent();
         this.lastChain = null;
+        if (table.chains.has(chainName)) this.onRulesReplaced?.(table.name, chainName);
         if (command === '-X' || command === '--delete-chain') table.chains.delete(chainName);
         else {
           const flushed = table.chains.get(chainName);
-          if (flushed !== undefined) flushed.rules = NO_RULES;
+          if (flushed !== undefined) {
+            flushed.rules = NO_RULES;
+            this.leftOutRules.delete(flushed);
+          }
         }
         return;
       }

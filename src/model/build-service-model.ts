@@ -38,6 +38,11 @@ export interface BuildServiceModelOptions {
    */
   readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
   /**
+   * Ladder chains already read while parsing (createLadderChainCollector), for a dump parsed without
+   * their jumps to KUBE-SEP chains. A chain not in the map is read from the dump.
+   */
+  readonly ladderChains?: ReadonlyMap<string, LadderChainRead>;
+  /**
    * Filled, when given, with each ladder's (by key) `--rcheck` affinity rule lines per endpoint: with
    * LadderEndpoint.line, the lines whose counters an endpoint's numbers are (for planCounters).
    */
@@ -65,6 +70,7 @@ export function* buildServiceModelInSlices(
   meter = new WorkMeter(),
 ): Slices<ServiceModel> {
   const endpointChains = options.endpointChains;
+  const foldedLadders = options.ladderChains;
   const warnings: string[] = [...dump.warnings];
   let suppressedWarnings = 0;
   const warn = (message: string): void => {
@@ -106,7 +112,7 @@ export function* buildServiceModelInSlices(
   const addressStarts: number[] = [];
   const readLadder = (chain: string, suffix: string): LadderChainRead => {
     const g = groups.get(suffix) as ServicePortGroup;
-    const read = readLadderChain(nat.chains.get(chain));
+    const read = foldedLadders?.get(chain) ?? readLadderChain(nat.chains.get(chain));
     ladderGroups.push(g);
     reads.push(read);
     addressStarts.push(addresses.length);

@@ -1,7 +1,7 @@
 /** `--source.file` as a SampleSource: re-reads the file every sample (a test may rewrite it), with the counter refresh; stdin is read once. */
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
 import { CounterRefresher } from '../model/counter-refresh/counter-refresher.js';
-import type { EndpointChainInfo } from '../model/endpoint-chain.js';
+import type { FoldedChains } from '../model/chain-folding.js';
 import type { ServiceModel } from '../model/types.js';
 import { readDumpFile, type ReadDumpFileOptions } from './file-source.js';
 import type { FamilyRead, ReadKind, SampleSource } from './sample-source.js';
@@ -41,7 +41,7 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
     parts: {
       readonly dump: ParsedDump;
       readonly model?: ServiceModel;
-      readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
+      readonly folded?: FoldedChains;
       readonly readKind?: ReadKind;
     },
     result: { readonly outputBytes: number; readonly durationSeconds: number },
@@ -70,14 +70,14 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
         reread = true;
       }
       // The sampler only builds the model from the dumps: their KUBE-SEP rules are folded, not kept.
-      const result = await readDumpFile({ foldEndpointChains: true, ...options, signal, scan: refreshCounters });
+      const result = await readDumpFile({ foldChains: true, ...options, signal, scan: refreshCounters });
       const reads: FamilyRead[] = [];
-      for (const { ipFamily, dump, endpointChains, scan } of result.dumps) {
-        const parsed = scan === undefined ? null : await refresherOf(ipFamily).parsed(scan, dump, ipFamily, endpointChains, signal);
+      for (const { ipFamily, dump, folded, scan } of result.dumps) {
+        const parsed = scan === undefined ? null : await refresherOf(ipFamily).parsed(scan, dump, ipFamily, folded, signal);
         // With the model built, the read carries the dump without its rules (CounterRefresher.parsed).
         const parts =
           parsed === null
-            ? { dump, ...(endpointChains === undefined ? {} : { endpointChains }) }
+            ? { dump, ...(folded === undefined ? {} : { folded }) }
             : { dump: parsed.dump, model: parsed.model, readKind: reread ? ('reparsed' as const) : ('parsed' as const) };
         reads.push(okRead(ipFamily, parts, result));
       }

@@ -4,8 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { DumpParser } from '../iptables/parse-dump.js';
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
-import type { EndpointChainInfo } from '../model/endpoint-chain.js';
-import { createEndpointChainCollector, type EndpointChainCollector } from '../model/endpoint-chain-collector.js';
+import { type ChainFolding, createChainFolding, type FoldedChains } from '../model/chain-folding.js';
 import { type StructureScan, StructureScanner } from '../model/counter-refresh/structure-scanner.js';
 import { yieldToEventLoop } from '../slices.js';
 import { emptyDump } from './empty-dump.js';
@@ -26,10 +25,11 @@ export interface ReadDumpFileOptions {
   readonly signal?: AbortSignal;
   readonly createParser?: () => DumpSink;
   /**
-   * Fold the KUBE-SEP chains while parsing instead of keeping them (rules and chains) in the dumps:
-   * each dump's `endpointChains` then goes to buildServiceModel. Ignored with `createParser`.
+   * Fold the KUBE-SEP chains and the ladder chains' jumps to them while parsing instead of keeping
+   * them in the dumps (chain-folding.ts): each dump's `folded` then goes to buildServiceModel. Ignored
+   * with `createParser`.
    */
-  readonly foldEndpointChains?: boolean;
+  readonly foldChains?: boolean;
   /** Monotonic milliseconds. */
   readonly now?: () => number;
   /** Also scan each family's text for the counter refresh: each FileDump then has `scan`. */
@@ -42,8 +42,8 @@ export interface FileDump {
   /** From the content: IPv6 when the rules' addresses are IPv6 (one entry per family in a combined dump). */
   readonly ipFamily: IpFamily;
   readonly dump: ParsedDump;
-  /** With `foldEndpointChains`: the KUBE-SEP chains the dump does not hold, for buildServiceModel. */
-  readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
+  /** With `foldChains`: what the dump does not hold, for buildServiceModel. */
+  readonly folded?: FoldedChains;
   /** With `scan`: the family's StructureScan. */
   readonly scan?: StructureScan;
 }
@@ -61,17 +61,17 @@ export async function readDumpFile(options: ReadDumpFileOptions): Promise<FileRe
   const maxBytes = options.maxBytes ?? 512 * 1024 * 1024;
   const name = options.path === '-' ? 'stdin' : options.path;
   const started = now();
-  const fold = options.createParser === undefined && options.foldEndpointChains === true;
-  const collectors = new Map<IpFamily, EndpointChainCollector>();
+  const fold = options.createParser === undefined && options.foldChains === true;
+  const foldings = new Map<IpFamily, ChainFolding>();
   const parse = options.parse ?? true;
   const scanners = new Map<IpFamily, StructureScanner>();
   const createDumpParser = (family: IpFamily): DumpSink => {
     if (!parse) return { push: () => undefined, end: emptyDump };
     if (options.createParser !== undefined) return options.createParser();
     if (!fold) return new DumpParser();
-    const collector = createEndpointChainCollector();
-    collectors.set(family, collector);
-    return new DumpParser(collector);
+    const folding = createChainFolding();
+    foldings.set(family, folding);
+    return new DumpParser(folding.parserOptions);
   };
   const createParser = (family: IpFamily): DumpSink => {
     const parser = createDumpParser(family);
@@ -140,12 +140,12 @@ export async function readDumpFile(options: ReadDumpFileOptions): Promise<FileRe
   const families = router.families.length > 0 ? router.families : (['ipv4'] as IpFamily[]);
   const dumps = families.map((ipFamily): FileDump => {
     const dump = (parsers.get(ipFamily) ?? createParser(ipFamily)).end();
-    const collector = collectors.get(ipFamily);
+    const folding = foldings.get(ipFamily);
     const scan = scanners.get(ipFamily)?.end();
     return {
       ipFamily,
       dump,
-      ...(collector === undefined ? {} : { endpointChains: collector.finish(dump) }),
+      ...(folding === undefined ? {} : { folded: folding.finish(dump) }),
       ...(scan === undefined ? {} : { scan }),
     };
   });

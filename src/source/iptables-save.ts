@@ -1,8 +1,7 @@
 /** Runs `<iptables|ip6tables>-<nft|legacy>-save -c -t nat` and streams its output into a DumpParser. */
 import { DumpParser } from '../iptables/parse-dump.js';
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
-import type { EndpointChainInfo } from '../model/endpoint-chain.js';
-import { createEndpointChainCollector } from '../model/endpoint-chain-collector.js';
+import { createChainFolding, type FoldedChains } from '../model/chain-folding.js';
 import type { StructureScan, StructureScanner } from '../model/counter-refresh/structure-scanner.js';
 import { CommitTracker } from './commit-tracker.js';
 import { emptyDump } from './empty-dump.js';
@@ -27,11 +26,11 @@ export interface RunIptablesSaveOptions {
   /** Default: `new DumpParser()`. */
   readonly createParser?: () => DumpSink;
   /**
-   * Fold the KUBE-SEP chains while parsing instead of keeping them in the dump (half the rules of a
-   * large dump, and a chain each): the result's `endpointChains` then goes to buildServiceModel.
-   * Ignored with `createParser`.
+   * Fold the KUBE-SEP chains and the ladder chains' jumps to them while parsing instead of keeping
+   * them in the dump (most of a large dump's rules; chain-folding.ts): the result's `folded` then goes
+   * to buildServiceModel. Ignored with `createParser`.
    */
-  readonly foldEndpointChains?: boolean;
+  readonly foldChains?: boolean;
   /** Also hand every chunk to this scanner (the counter refresh); its result is the SaveResult's `scan`. */
   readonly scanner?: StructureScanner;
   /** false: only the scanner reads the output (a scan-only read); `dump` is then empty. Default true. */
@@ -48,8 +47,8 @@ export interface SaveResult {
   readonly cpuSeconds: number | null;
   /** stderr of a successful run (warnings), bounded; '' when quiet. */
   readonly stderrTail: string;
-  /** With `foldEndpointChains`: the KUBE-SEP chains the dump does not hold, for buildServiceModel. */
-  readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
+  /** With `foldChains`: what the dump does not hold, for buildServiceModel. */
+  readonly folded?: FoldedChains;
   /** With `scanner`: its result. */
   readonly scan?: StructureScan;
 }
@@ -65,10 +64,10 @@ export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<
   const command = natSaveCommand(options.ipFamily, options.backend);
   const run = options.run ?? (defaultRunner ??= createCommandRunner());
   const parse = options.parse ?? true;
-  const collector = parse && options.createParser === undefined && options.foldEndpointChains === true ? createEndpointChainCollector() : null;
+  const folding = parse && options.createParser === undefined && options.foldChains === true ? createChainFolding() : null;
   // DumpParser and StructureScanner read bytes as they come; an injected sink (tests) gets text.
   const injected = parse ? (options.createParser?.() ?? null) : null;
-  const parser = parse && injected === null ? new DumpParser(collector ?? {}) : null;
+  const parser = parse && injected === null ? new DumpParser(folding?.parserOptions ?? {}) : null;
   const scanner = options.scanner ?? null;
   const tracker = new CommitTracker();
   const take = (chunk: string | Buffer): void => {
@@ -105,7 +104,7 @@ export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<
     durationSeconds: result.durationSeconds,
     cpuSeconds: result.cpuSeconds,
     stderrTail: result.stderrTail,
-    ...(collector === null ? {} : { endpointChains: collector.finish(dump) }),
+    ...(folding === null ? {} : { folded: folding.finish(dump) }),
     ...(scanner === null ? {} : { scan: scanner.end() }),
   };
 }

@@ -82,7 +82,7 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
       const result = await runIptablesSave({
         ...save,
         // The sampler only builds the model from the dump: its KUBE-SEP rules are folded, not kept.
-        ...(options.createParser ? { createParser: options.createParser } : { foldEndpointChains: true }),
+        ...(options.createParser ? { createParser: options.createParser } : { foldChains: true }),
         ...(scanner === null ? {} : { scanner }),
       });
       const read = {
@@ -95,13 +95,13 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
         durationSeconds: result.durationSeconds,
         costSeconds: missedCost + (result.cpuSeconds ?? result.durationSeconds),
         stderrTail: result.stderrTail,
-        ...(result.endpointChains === undefined ? {} : { endpointChains: result.endpointChains }),
+        ...(result.folded === undefined ? {} : { folded: result.folded }),
       };
       if (refresher === undefined || result.scan === undefined) return read;
-      const parsed = await refresher.parsed(result.scan, result.dump, ipFamily, result.endpointChains, signal);
+      const parsed = await refresher.parsed(result.scan, result.dump, ipFamily, result.folded, signal);
       if (parsed === null) return read;
-      // The model is built: hand on the dump without its rules, and no folded SEP chains.
-      const { endpointChains: _folded, ...meta } = read;
+      // The model is built: hand on the dump without its rules, and not the folded chains.
+      const { folded: _folded, ...meta } = read;
       return { ...meta, dump: parsed.dump, model: parsed.model, readKind: reread ? 'reparsed' : 'parsed' };
     } catch (error) {
       if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;

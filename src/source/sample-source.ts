@@ -1,7 +1,7 @@
 /** The contract between a source (live node or saved dump) and the sampler: one read per family per sample. */
 import type { ProxyMode } from '../conntrack/config.js';
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
-import type { EndpointChainInfo } from '../model/endpoint-chain.js';
+import type { FoldedChains } from '../model/chain-folding.js';
 import type { ServiceModel } from '../model/types.js';
 import type { ReadKind, SampleStage } from '../snapshot.js';
 
@@ -27,8 +27,8 @@ export interface FamilyReadOk extends FamilyReadBase {
   readonly stderrTail: string;
   /** A model the source built itself (kube-proxy nftables mode): used instead of building one from `dump`. */
   readonly model?: ServiceModel;
-  /** KUBE-SEP chains folded while parsing (their rules are not in `dump`): for buildServiceModel. */
-  readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
+  /** Chains folded while parsing (their rules are not in `dump`): for buildServiceModel. */
+  readonly folded?: FoldedChains;
   /**
    * With the counter refresh on: `refreshed` (rules unchanged, counters read into the last model),
    * `parsed`, or `reparsed` (a scan-only read found changed rules; the output was read again and parsed).

@@ -150,6 +150,45 @@ describe('parseDump', () => {
     }
   });
 
+  it('with keepRule, leaves a rule out but keeps its chain; onRulesReplaced says when read rules stop counting', () => {
+    const text = [
+      '-A KUBE-SVC-X -j KUBE-MARK-MASQ',
+      '-A KUBE-SVC-X -j KUBE-SEP-A',
+      '-A KUBE-SVC-Y -j KUBE-SEP-B',
+      '-F KUBE-SVC-X',
+      '-X KUBE-SVC-Y',
+      '-X KUBE-SVC-UNKNOWN',
+      '-N KUBE-SVC-X',
+      '*nat',
+      ':KUBE-SVC-Z - [0:0]',
+      ':KUBE-SVC-Z - [0:0]',
+      '-A KUBE-SVC-Z -j KUBE-SEP-C',
+      ':KUBE-SVC-Z - [0:0]',
+      'COMMIT',
+      '*nat',
+      'COMMIT',
+      '',
+    ].join('\n');
+    for (const fastPath of [true, false]) {
+      const seen: string[] = [];
+      const replaced: string[] = [];
+      const dump = parseDump(text, {
+        fastPath,
+        onRule: (_table, rule) => seen.push(rule.target ?? ''),
+        keepRule: (_table, rule) => rule.target?.startsWith('KUBE-SEP-') !== true,
+        onRulesReplaced: (table, chain) => replaced.push(`${table} ${chain ?? '*'}`),
+      });
+      expect(seen).toEqual(['KUBE-MARK-MASQ', 'KUBE-SEP-A', 'KUBE-SEP-B', 'KUBE-SEP-C']);
+      // -F and -X of chains the dump holds (not of unknown ones), a declaration of a chain it holds, a
+      // table listed again (the headerless lines were read as nat).
+      expect(replaced).toEqual(['nat KUBE-SVC-X', 'nat KUBE-SVC-Y', 'nat KUBE-SVC-X', 'nat *', 'nat KUBE-SVC-Z', 'nat KUBE-SVC-Z', 'nat *']);
+      // A declaration after left-out rules replaces rules, and says so, as after kept ones.
+      expect(dump.warnings.filter((w) => w.includes('KUBE-SVC-Z declared again'))).toHaveLength(1);
+    }
+    const excerpt = parseDump('-A KUBE-SVC-Y -j KUBE-SEP-B\n', { keepRule: () => false });
+    expect(excerpt.tables.get('nat')?.chains.get('KUBE-SVC-Y')).toMatchObject({ declaredAt: null, rules: [] });
+  });
+
   it('gives every chain its own rules once it has one: declared empty, flushed, appended to (empty chains share one array)', () => {
     const text = [
       '*nat',

@@ -102,11 +102,11 @@ describe('planCounters / applyCounters, on every fixture and real dump', () => {
       const original = readFileSync(file, 'utf8');
       const copy = join(tmp, 'recounted.txt');
       writeFileSync(copy, recount(original, 7));
-      const before = await readDumpFile({ path: file, scan: true, foldEndpointChains: true });
+      const before = await readDumpFile({ path: file, scan: true, foldChains: true });
       const after = await readDumpFile({ path: copy, scan: true });
-      for (const [i, { ipFamily, dump, endpointChains, scan: s }] of before.dumps.entries()) {
+      for (const [i, { ipFamily, dump, folded, scan: s }] of before.dumps.entries()) {
         const affinityLines = new Map<string, readonly (readonly number[])[]>();
-        const model = buildServiceModel(dump, ipFamily, endpointChains === undefined ? { affinityLines } : { endpointChains, affinityLines });
+        const model = buildServiceModel(dump, ipFamily, { ...folded, affinityLines });
         const plan = planCounters(model, affinityLines, (s as StructureScan).packets);
         const later = after.dumps[i];
         if (later === undefined) throw new Error('family missing after recount');

@@ -97,14 +97,14 @@ describe('streaming KUBE-SEP folding gives the plain model', () => {
 
     it(`${name} through readDumpFile`, async () => {
       const plain = await readDumpFile({ path: file });
-      const folded = await readDumpFile({ path: file, foldEndpointChains: true });
+      const folded = await readDumpFile({ path: file, foldChains: true });
       expect(folded.dumps.map((d) => d.ipFamily)).toEqual(plain.dumps.map((d) => d.ipFamily));
       plain.dumps.forEach((p, i) => {
         const f = folded.dumps[i];
         if (f === undefined) throw new Error('missing family');
-        expect(f.endpointChains).toBeDefined();
+        expect(f.folded).toBeDefined();
         expect([...(f.dump.tables.get('nat')?.chains.keys() ?? [])].filter((c) => c.startsWith('KUBE-SEP-'))).toEqual([]);
-        expect(buildServiceModel(f.dump, f.ipFamily, f.endpointChains ? { endpointChains: f.endpointChains } : {})).toStrictEqual(
+        expect(buildServiceModel(f.dump, f.ipFamily, f.folded)).toStrictEqual(
           buildServiceModel(p.dump, p.ipFamily),
         );
       });
@@ -229,15 +229,14 @@ describe('streaming KUBE-SEP folding: edge cases', () => {
 });
 
 describe('--source.file folds the SEP chains for the sampler', () => {
-  it('carries endpointChains with a dump that holds no KUBE-SEP chains', async () => {
+  it('carries the folded chains with a dump that holds no KUBE-SEP chains', async () => {
     const file = FILES.find((f) => f.endsWith('current-layout-overall.txt')) as string;
     const reads = await createFileSource({ path: file, refreshCounters: false })(new AbortController().signal);
     const read = reads[0];
     if (read === undefined || !read.ok) throw new Error('read failed');
-    expect(read.endpointChains?.size).toBeGreaterThan(0);
+    expect(read.folded?.endpointChains.size).toBeGreaterThan(0);
     expect([...(read.dump.tables.get('nat')?.chains.keys() ?? [])].filter((c) => c.startsWith('KUBE-SEP-'))).toEqual([]);
-    const opts = read.endpointChains ? { endpointChains: read.endpointChains } : {};
-    expect(buildServiceModel(read.dump, read.ipFamily, opts)).toStrictEqual(plainModel(readFileSync(file, 'utf8'), read.ipFamily));
+    expect(buildServiceModel(read.dump, read.ipFamily, read.folded)).toStrictEqual(plainModel(readFileSync(file, 'utf8'), read.ipFamily));
   });
 
   it('with the counter refresh on (the default), the source builds that same model itself', async () => {

@@ -9,8 +9,7 @@ import type { IpFamily, ParsedDump } from '../../src/iptables/types.js';
 import { buildServiceModel, buildServiceModelInSlices } from '../../src/model/build-service-model.js';
 import { planCounters, planCountersInSlices, readCounters, readCountersInSlices } from '../../src/model/counter-refresh/counter-plan.js';
 import { StructureScanner } from '../../src/model/counter-refresh/structure-scanner.js';
-import type { EndpointChainInfo } from '../../src/model/endpoint-chain.js';
-import { createEndpointChainCollector } from '../../src/model/endpoint-chain-collector.js';
+import { createChainFolding, type FoldedChains } from '../../src/model/chain-folding.js';
 import { runInSlices, runToEnd, type Slices, WorkMeter } from '../../src/slices.js';
 import { readDumpFile } from '../../src/source/file-source.js';
 import { DUMP_FILES } from '../support/dump-files.js';
@@ -30,7 +29,7 @@ function* counting<T>(steps: Slices<T>, count: { checkpoints: number }): Slices<
 interface Read {
   readonly ipFamily: IpFamily;
   readonly dump: ParsedDump;
-  readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
+  readonly folded?: FoldedChains;
   /** The output's packet counter per line (StructureScan). */
   readonly packets: Float64Array;
 }
@@ -40,12 +39,12 @@ interface Read {
  * every checkpoint); the checkpoints the sliced way passed.
  */
 async function compare(read: Read, meter: () => WorkMeter): Promise<number> {
-  const { ipFamily, dump, endpointChains, packets } = read;
+  const { ipFamily, dump, folded, packets } = read;
   const count = { checkpoints: 0 };
   const syncLines: AffinityLines = new Map();
   const slicedLines: AffinityLines = new Map();
-  const model = buildServiceModel(dump, ipFamily, { endpointChains, affinityLines: syncLines });
-  const sliced = await runInSlices(counting(buildServiceModelInSlices(dump, ipFamily, { endpointChains, affinityLines: slicedLines }, meter()), count), { sliceMs: 0 });
+  const model = buildServiceModel(dump, ipFamily, { ...folded, affinityLines: syncLines });
+  const sliced = await runInSlices(counting(buildServiceModelInSlices(dump, ipFamily, { ...folded, affinityLines: slicedLines }, meter()), count), { sliceMs: 0 });
   expect(sliced).toStrictEqual(model);
   expect(slicedLines).toStrictEqual(syncLines);
 
@@ -64,11 +63,11 @@ async function compare(read: Read, meter: () => WorkMeter): Promise<number> {
 describe('buildServiceModelInSlices / planCountersInSlices / readCountersInSlices', () => {
   for (const file of DUMP_FILES) {
     it(`${file.split('/').slice(-2).join('/')}: the same as in one go, a checkpoint after every unit of work`, async () => {
-      const { dumps } = await readDumpFile({ path: file, scan: true, foldEndpointChains: true });
-      for (const { ipFamily, dump, endpointChains, scan } of dumps) {
-        const checkpoints = await compare({ ipFamily, dump, endpointChains, packets: scan?.packets ?? new Float64Array(0) }, () => new WorkMeter(1));
+      const { dumps } = await readDumpFile({ path: file, scan: true, foldChains: true });
+      for (const { ipFamily, dump, folded, scan } of dumps) {
+        const checkpoints = await compare({ ipFamily, dump, ...(folded === undefined ? {} : { folded }), packets: scan?.packets ?? new Float64Array(0) }, () => new WorkMeter(1));
         // At least one checkpoint per ladder in each of the build's loops over the ladders.
-        expect(checkpoints).toBeGreaterThanOrEqual(2 * buildServiceModel(dump, ipFamily, { endpointChains }).ladders.length);
+        expect(checkpoints).toBeGreaterThanOrEqual(2 * buildServiceModel(dump, ipFamily, folded).ladders.length);
       }
     });
   }
@@ -105,11 +104,10 @@ describe('buildServiceModelInSlices / planCountersInSlices / readCountersInSlice
           const sliced = runToEnd(buildServiceModelInSlices(dump, 'ipv4', { affinityLines: slicedLines }, new WorkMeter(perCheckpoint)));
           expect(sliced).toStrictEqual(model);
           expect(slicedLines).toStrictEqual(lines);
-          const collector = createEndpointChainCollector();
-          const foldedDump = parseDump(text, { keepChain: collector.keepChain, onRule: collector.onRule });
+          const folding = createChainFolding();
+          const foldedDump = parseDump(text, folding.parserOptions);
           const foldedLines: AffinityLines = new Map();
-          const endpointChains = collector.finish(foldedDump);
-          const folded = runToEnd(buildServiceModelInSlices(foldedDump, 'ipv4', { endpointChains, affinityLines: foldedLines }, new WorkMeter(perCheckpoint)));
+          const folded = runToEnd(buildServiceModelInSlices(foldedDump, 'ipv4', { ...folding.finish(foldedDump), affinityLines: foldedLines }, new WorkMeter(perCheckpoint)));
           expect(folded).toStrictEqual(model);
           expect(foldedLines).toStrictEqual(lines);
         },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyze as realAnalyze } from '../../src/analysis/analyze.js';
 import { buildServiceModel, type BuildServiceModelOptions } from '../../src/model/build-service-model.js';
-import { createEndpointChainCollector } from '../../src/model/endpoint-chain-collector.js';
+import { createChainFolding } from '../../src/model/chain-folding.js';
 import type { ServiceModel } from '../../src/model/types.js';
 import { parseDump } from '../../src/iptables/parse-dump.js';
 import type { IpFamily } from '../../src/iptables/types.js';
@@ -381,13 +381,14 @@ describe('Sampler', () => {
   });
 });
 
-describe('Sampler with KUBE-SEP chains folded by the source', () => {
-  it('passes the read’s endpointChains to buildModel, which gives the plain model', async () => {
-    const collector = createEndpointChainCollector();
-    const dump = parseDump(IPV4_DUMP, { keepChain: collector.keepChain, onRule: collector.onRule });
-    const endpointChains = collector.finish(dump);
-    expect(endpointChains.size).toBeGreaterThan(0);
-    const read: FamilyRead = { ...ok('ipv4', IPV4_DUMP), dump, endpointChains } as FamilyRead;
+describe('Sampler with chains folded by the source', () => {
+  it('passes the read’s folded chains to buildModel, which gives the plain model', async () => {
+    const folding = createChainFolding();
+    const dump = parseDump(IPV4_DUMP, folding.parserOptions);
+    const folded = folding.finish(dump);
+    expect(folded.endpointChains.size).toBeGreaterThan(0);
+    expect(folded.ladderChains.size).toBeGreaterThan(0);
+    const read: FamilyRead = { ...ok('ipv4', IPV4_DUMP), dump, folded } as FamilyRead;
     const built: Array<{ model: ServiceModel; options: BuildServiceModelOptions | undefined }> = [];
     const clock = new FakeClock();
     const sampler = new Sampler({
@@ -402,7 +403,7 @@ describe('Sampler with KUBE-SEP chains folded by the source', () => {
     sampler.start();
     await settle();
     await sampler.stop();
-    expect(built[0]?.options?.endpointChains).toBe(endpointChains);
+    expect(built[0]?.options).toBe(folded);
     expect(built[0]?.model).toStrictEqual(buildServiceModel(parseDump(IPV4_DUMP), 'ipv4'));
   });
 });

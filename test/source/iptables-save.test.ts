@@ -43,15 +43,18 @@ describe('runIptablesSave', () => {
     expect(result.cpuSeconds === null || result.cpuSeconds >= 0).toBe(true);
   });
 
-  it('with foldEndpointChains, folds the KUBE-SEP chains instead of keeping their rules (same model)', async () => {
+  it('with foldChains, folds the KUBE-SEP chains and the ladders\' jumps to them instead of keeping them (same model)', async () => {
     const run = runnerWith({ 'iptables-nft-save': `dump:${shims.fixture('v4.txt', IPV4_DUMP)}` });
     const plain = await runIptablesSave({ ...base, ipFamily: 'ipv4', backend: 'nft', run });
-    const folded = await runIptablesSave({ ...base, ipFamily: 'ipv4', backend: 'nft', run, foldEndpointChains: true });
-    expect(plain.endpointChains).toBeUndefined();
-    expect(folded.endpointChains?.size).toBeGreaterThan(0);
-    for (const [name, chain] of folded.dump.tables.get('nat')?.chains ?? []) if (name.startsWith('KUBE-SEP-')) expect(chain.rules).toEqual([]);
-    const options = folded.endpointChains ? { endpointChains: folded.endpointChains } : {};
-    expect(buildServiceModel(folded.dump, 'ipv4', options)).toStrictEqual(buildServiceModel(plain.dump, 'ipv4'));
+    const folded = await runIptablesSave({ ...base, ipFamily: 'ipv4', backend: 'nft', run, foldChains: true });
+    expect(plain.folded).toBeUndefined();
+    expect(folded.folded?.endpointChains.size).toBeGreaterThan(0);
+    expect(folded.folded?.ladderChains.size).toBeGreaterThan(0);
+    for (const [name, chain] of folded.dump.tables.get('nat')?.chains ?? []) {
+      if (name.startsWith('KUBE-SEP-')) expect(chain.rules).toEqual([]);
+      for (const rule of chain.rules) expect(rule.target?.startsWith('KUBE-SEP-')).toBe(false);
+    }
+    expect(buildServiceModel(folded.dump, 'ipv4', folded.folded)).toStrictEqual(buildServiceModel(plain.dump, 'ipv4'));
   });
 
   it.each([

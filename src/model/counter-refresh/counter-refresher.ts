@@ -14,7 +14,7 @@
 import type { IpFamily, ParsedDump, Table } from '../../iptables/types.js';
 import { runInSlices } from '../../slices.js';
 import { buildServiceModelInSlices } from '../build-service-model.js';
-import type { EndpointChainInfo } from '../endpoint-chain.js';
+import type { FoldedChains } from '../chain-folding.js';
 import type { ServiceModel } from '../types.js';
 import { planCountersInSlices, readCountersInSlices, type CounterPlan } from './counter-plan.js';
 import { refreshedModel } from './refreshed-model.js';
@@ -84,13 +84,13 @@ export class CounterRefresher {
     scan: StructureScan,
     dump: ParsedDump,
     ipFamily: IpFamily,
-    endpointChains?: ReadonlyMap<string, EndpointChainInfo>,
+    folded?: FoldedChains,
     signal?: AbortSignal,
   ): Promise<ParsedRead | null> {
     const affinityLines = new Map<string, readonly (readonly number[])[]>();
     let model: ServiceModel;
     try {
-      model = await runInSlices(buildServiceModelInSlices(dump, ipFamily, endpointChains === undefined ? { affinityLines } : { endpointChains, affinityLines }), { signal });
+      model = await runInSlices(buildServiceModelInSlices(dump, ipFamily, { ...folded, affinityLines }), { signal });
     } catch (error) {
       if (signal?.aborted === true) throw error;
       return null;

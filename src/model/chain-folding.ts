@@ -1,0 +1,42 @@
+/**
+ * What a parsed read folds while the output streams instead of keeping it in the dump: the KUBE-SEP
+ * chains (endpoint-chain-collector.ts) and the ladder chains' jumps to them (ladder-chain-collector.ts),
+ * together most of a large dump's rules. One DumpParser's options for both, and the folds, which
+ * buildServiceModel takes as options (`{ ...folded }`).
+ */
+import type { DumpParserOptions } from '../iptables/parse-dump.js';
+import type { ParsedDump } from '../iptables/types.js';
+import type { EndpointChainInfo } from './endpoint-chain.js';
+import { createEndpointChainCollector } from './endpoint-chain-collector.js';
+import type { LadderChainRead } from './ladder-chain.js';
+import { createLadderChainCollector } from './ladder-chain-collector.js';
+
+export interface FoldedChains {
+  readonly endpointChains: ReadonlyMap<string, EndpointChainInfo>;
+  readonly ladderChains: ReadonlyMap<string, LadderChainRead>;
+}
+
+export interface ChainFolding {
+  /** For `new DumpParser(...)`. */
+  readonly parserOptions: DumpParserOptions;
+  /** The folds of the finished dump; the folding is then ready for the next dump. */
+  finish(dump: ParsedDump): FoldedChains;
+}
+
+export function createChainFolding(): ChainFolding {
+  const endpoints = createEndpointChainCollector();
+  const ladders = createLadderChainCollector();
+  return {
+    parserOptions: {
+      keepChain: endpoints.keepChain,
+      onDroppedDeclaration: endpoints.onDroppedDeclaration,
+      keepRule: ladders.keepRule,
+      onRulesReplaced: ladders.onRulesReplaced,
+      onRule(table, rule) {
+        endpoints.onRule(table, rule);
+        ladders.onRule(table, rule);
+      },
+    },
+    finish: (dump) => ({ endpointChains: endpoints.finish(dump), ladderChains: ladders.finish() }),
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Streaming form of readLadderChain: folds the nat ladder chains (KUBE-SVC/SVL/XLB) as the parser
+ * reads them, so that the dump need not keep their jumps to KUBE-SEP chains: one rule per endpoint,
+ * at 20,000 services × 10 endpoints 200k Rule objects and their comments, the largest part of a
+ * parsed read's peak heap. The dump keeps the chains and their other rules (the masquerade rule, `has
+ * no local endpoints`, a pre-1.24 KUBE-XLB's jump to KUBE-SVC), so service ports are found from the
+ * dump as before; buildServiceModel reads each folded chain from `finish()` (its `ladderChains`).
+ *
+ * Wire it into a DumpParser with `keepRule`, `onRule` and `onRulesReplaced`. The parser tells it
+ * when it drops rules it had read (a chain declared again, `-F`, `-X`, a table listed again), so a
+ * fold always covers the rules the dump's chain would hold: the model is the same as from a dump
+ * that kept every rule (test/model/ladder-chain-collector.test.ts: every fixture and real dump).
+ * One difference: the parser's "chain … declared again" warning is given only when the chain held
+ * kept rules (its masquerade rule, say), as for KUBE-SEP chains.
+ */
+import type { Rule } from '../iptables/types.js';
+import { isEndpointChain, serviceChainPrefix } from './chain-names.js';
+import { LadderChainFold, type LadderChainRead } from './ladder-chain.js';
+
+export interface LadderChainCollector {
+  /** For DumpParserOptions.onRule: every rule, kept or not. */
+  readonly onRule: (table: string, rule: Rule) => void;
+  /** For DumpParserOptions.keepRule: drops a ladder chain's jumps to KUBE-SEP chains (folded instead). */
+  readonly keepRule: (table: string, rule: Rule) => boolean;
+  /** For DumpParserOptions.onRulesReplaced. */
+  readonly onRulesReplaced: (table: string, chain: string | null) => void;
+  /** The read of every folded chain (those with rules), by name. The collector is then ready for the next dump. */
+  finish(): Map<string, LadderChainRead>;
+}
+
+/** KUBE-SVC, KUBE-SVL and KUBE-XLB chains: the ones readLadderChain reads. */
+export function isLadderChain(chain: string): boolean {
+  const prefix = serviceChainPrefix(chain);
+  return prefix === 'KUBE-SVC-' || prefix === 'KUBE-SVL-' || prefix === 'KUBE-XLB-';
+}
+
+export function createLadderChainCollector(): LadderChainCollector {
+  let folds = new Map<string, LadderChainFold>();
+  // A chain's rules come one after another: the last chain's answer and fold skip the prefix test and
+  // the Map for all but its first rule.
+  let lastTable = '';
+  let lastChain = '';
+  let lastFold: LadderChainFold | null = null;
+  const forget = (): void => {
+    lastTable = '';
+    lastChain = '';
+    lastFold = null;
+  };
+  return {
+    onRule(table, rule) {
+      if (rule.chain !== lastChain || table !== lastTable) {
+        lastTable = table;
+        lastChain = rule.chain;
+        lastFold = null;
+        if (table === 'nat' && isLadderChain(rule.chain)) {
+          lastFold = folds.get(rule.chain) ?? null;
+          if (lastFold === null) folds.set(rule.chain, (lastFold = new LadderChainFold()));
+        }
+      }
+      lastFold?.add(rule);
+    },
+    // The parser asks just after onRule, about the same rule: lastFold is that rule's chain's fold.
+    keepRule: (_table, rule) => lastFold === null || rule.target === null || !isEndpointChain(rule.target),
+    onRulesReplaced(table, chain) {
+      if (table !== 'nat') return;
+      if (chain === null) folds.clear();
+      else folds.delete(chain);
+      forget();
+    },
+    finish() {
+      const result = new Map<string, LadderChainRead>();
+      folds.forEach((fold, chain) => result.set(chain, fold.finish()));
+      folds = new Map();
+      forget();
+      return result;
+    },
+  };
+}

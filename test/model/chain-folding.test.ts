@@ -1,0 +1,134 @@
+// Folding while parsing (KUBE-SEP chains and the ladder chains' jumps to them, chain-folding.ts) must
+// give exactly the model of the plain path (buildServiceModel(parseDump(text))), on every fixture and
+// real dump, and on restore-style inputs that declare, flush or delete ladder chains after their rules.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DumpParser, parseDump } from '../../src/iptables/parse-dump.js';
+import type { IpFamily, ParsedDump } from '../../src/iptables/types.js';
+import { buildServiceModel } from '../../src/model/build-service-model.js';
+import { createChainFolding } from '../../src/model/chain-folding.js';
+import { isLadderChain } from '../../src/model/ladder-chain-collector.js';
+import type { ServiceModel } from '../../src/model/types.js';
+import { DUMP_FILES } from '../support/dump-files.js';
+
+function plainModel(text: string, family: IpFamily = 'ipv4'): ServiceModel {
+  return buildServiceModel(parseDump(text), family);
+}
+
+/** `text` through a folding DumpParser, in `chunkSize`-byte pieces (0: at once). */
+function foldedRead(text: string, family: IpFamily, chunkSize: number, fastPath: boolean): { model: ServiceModel; dump: ParsedDump } {
+  const folding = createChainFolding();
+  const parser = new DumpParser({ ...folding.parserOptions, fastPath });
+  const bytes = Buffer.from(text, 'utf8');
+  if (chunkSize <= 0) parser.push(bytes);
+  else for (let i = 0; i < bytes.length; i += chunkSize) parser.push(bytes.subarray(i, i + chunkSize));
+  const dump = parser.end();
+  return { model: buildServiceModel(dump, family, folding.finish(dump)), dump };
+}
+
+/** Rules the folded dump still holds that jump from a ladder chain to a KUBE-SEP chain (none expected). */
+function keptSepJumps(dump: ParsedDump): number {
+  let kept = 0;
+  for (const [name, chain] of dump.tables.get('nat')?.chains ?? []) {
+    if (!isLadderChain(name)) continue;
+    for (const rule of chain.rules) if (rule.target?.startsWith('KUBE-SEP-') === true) kept++;
+  }
+  return kept;
+}
+
+describe('folding while parsing gives the plain model', () => {
+  it('finds the fixtures', () => {
+    expect(DUMP_FILES.length).toBeGreaterThanOrEqual(20);
+  });
+
+  for (const file of DUMP_FILES) {
+    it(file.split('/').slice(-2).join('/'), () => {
+      const text = readFileSync(file, 'utf8');
+      for (const family of ['ipv4', 'ipv6'] as const) {
+        const plain = plainModel(text, family);
+        const whole = foldedRead(text, family, 0, true);
+        expect(whole.model).toStrictEqual(plain);
+        expect(keptSepJumps(whole.dump)).toBe(0);
+        expect(foldedRead(text, family, 7, false).model).toStrictEqual(plain);
+      }
+    });
+  }
+});
+
+const HEAD = `*nat
+:KUBE-SERVICES - [0:0]
+:KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]
+:KUBE-SEP-ONE - [0:0]
+:KUBE-SEP-TWO - [0:0]
+:KUBE-SEP-OLD - [0:0]
+`;
+const ENTRY = `-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "ns/svc:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA
+`;
+const MASQ = `-A KUBE-SVC-AAAAAAAAAAAAAAAA ! -s 10.244.0.0/16 -d 10.96.0.10/32 -p tcp -m comment --comment "ns/svc:http cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ
+`;
+const JUMPS = `-A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "ns/svc:http -> 10.0.0.1:8080" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-ONE
+-A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "ns/svc:http -> 10.0.0.2:8080" -j KUBE-SEP-TWO
+`;
+const OLD_JUMP = `-A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "old/svc:x -> 10.0.0.7:8080" -j KUBE-SEP-OLD
+`;
+const sep = (chain: string, ip: string) => `-A ${chain} -s ${ip}/32 -m comment --comment "ns/svc:http" -j KUBE-MARK-MASQ
+-A ${chain} -p tcp -m comment --comment "ns/svc:http" -m tcp -j DNAT --to-destination ${ip}:8080
+`;
+const SEPS = `${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-TWO', '10.0.0.2')}${sep('KUBE-SEP-OLD', '10.0.0.7')}`;
+
+describe('folding ladder chains: restore-style and odd inputs', () => {
+  const cases: Record<string, string> = {
+    'iptables-save layout': `${HEAD}${ENTRY}${MASQ}${JUMPS}${SEPS}COMMIT\n`,
+    'ladder chain declared again after its rules': `${HEAD}${ENTRY}${OLD_JUMP}:KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]\n${MASQ}${JUMPS}${SEPS}COMMIT\n`,
+    'ladder chain declared again after its masquerade rule and jumps': `${HEAD}${ENTRY}${MASQ}${OLD_JUMP}-N KUBE-SVC-AAAAAAAAAAAAAAAA\n${JUMPS}${SEPS}COMMIT\n`,
+    'ladder chain flushed after its rules': `${HEAD}${ENTRY}${OLD_JUMP}-F KUBE-SVC-AAAAAAAAAAAAAAAA\n${JUMPS}${SEPS}COMMIT\n`,
+    'ladder chain deleted, then its rules again': `${HEAD}${ENTRY}${MASQ}${OLD_JUMP}-X KUBE-SVC-AAAAAAAAAAAAAAAA\n${JUMPS}${SEPS}COMMIT\n`,
+    'ladder chain deleted after its rules': `${HEAD}${ENTRY}${OLD_JUMP}-X KUBE-SVC-AAAAAAAAAAAAAAAA\n${SEPS}COMMIT\n`,
+    'the nat table listed twice': `${HEAD}${ENTRY}${OLD_JUMP}${SEPS}COMMIT\n${HEAD}${ENTRY}${MASQ}${JUMPS}${SEPS}COMMIT\n`,
+    'ladder rules without a declaration (excerpt)': `${ENTRY}${JUMPS}${SEPS}`,
+    'ladder rules in two runs': `${HEAD}${ENTRY}${MASQ}${JUMPS.split('\n')[0]}\n-A KUBE-SERVICES -j KUBE-NODEPORTS\n${JUMPS.split('\n')[1]}\n${SEPS}COMMIT\n`,
+    'rules after the unconditional jump': `${HEAD}${ENTRY}${JUMPS}${JUMPS}${SEPS}COMMIT\n`,
+    'session affinity': `${HEAD}${ENTRY}-A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "ns/svc:http -> 10.0.0.1:8080" -m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-ONE --mask 255.255.255.255 --rsource -j KUBE-SEP-ONE\n${JUMPS}${SEPS}COMMIT\n`,
+    'a local-policy chain without endpoints, and a pre-1.24 KUBE-XLB jumping to KUBE-SVC': `${HEAD}:KUBE-SVL-AAAAAAAAAAAAAAAA - [0:0]\n:KUBE-XLB-AAAAAAAAAAAAAAAA - [0:0]\n${ENTRY}-A KUBE-SVL-AAAAAAAAAAAAAAAA -m comment --comment "ns/svc:http has no local endpoints" -j KUBE-MARK-DROP\n-A KUBE-XLB-AAAAAAAAAAAAAAAA -s 10.244.0.0/16 -m comment --comment "Redirect pods trying to reach external loadbalancer VIP to clusterIP" -j KUBE-SVC-AAAAAAAAAAAAAAAA\n-A KUBE-XLB-AAAAAAAAAAAAAAAA -m comment --comment "ns/svc:http -> 10.0.0.1:8080" -j KUBE-SEP-ONE\n${JUMPS}${SEPS}COMMIT\n`,
+    'a KUBE-SVC chain in another table is kept whole': `*filter\n:KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]\n-A KUBE-SVC-AAAAAAAAAAAAAAAA -j KUBE-SEP-ONE\nCOMMIT\n${HEAD}${ENTRY}${JUMPS}${SEPS}COMMIT\n`,
+  };
+
+  for (const [name, text] of Object.entries(cases)) {
+    it(name, () => {
+      const plain = plainModel(text);
+      expect(plain.ladders.length).toBeGreaterThan(0);
+      for (const [chunkSize, fastPath] of [
+        [0, true],
+        [5, false],
+      ] as const) {
+        const { model, dump } = foldedRead(text, 'ipv4', chunkSize, fastPath);
+        expect(model).toStrictEqual(plain);
+        expect(keptSepJumps(dump)).toBe(0);
+      }
+    });
+  }
+
+  it('the cases read as a rewrite would: the rules before a declaration, flush or second table block do not count', () => {
+    const endpoints = (name: string) => plainModel(cases[name] as string).ladders.find((l) => l.chain === 'KUBE-SVC-AAAAAAAAAAAAAAAA')?.endpoints.map((e) => e.endpoint);
+    for (const name of ['ladder chain declared again after its rules', 'ladder chain flushed after its rules', 'ladder chain deleted, then its rules again', 'the nat table listed twice']) {
+      expect(endpoints(name), name).toEqual(['10.0.0.1:8080', '10.0.0.2:8080']);
+    }
+    // The parser's warning for a chain declared again is given although the folded dump held none of its jumps.
+    const warned = (name: string) => foldedRead(cases[name] as string, 'ipv4', 0, true).model.warnings.filter((w) => w.includes('KUBE-SVC-AAAAAAAAAAAAAAAA declared again'));
+    expect(warned('ladder chain declared again after its rules')).toHaveLength(1);
+    expect(warned('iptables-save layout')).toHaveLength(0);
+  });
+
+  it('the folded dump keeps the ladder chain and its masquerade rule, and the folding is ready for the next dump', () => {
+    const text = cases['iptables-save layout'] as string;
+    const folding = createChainFolding();
+    for (let i = 0; i < 2; i++) {
+      const dump = parseDump(text, folding.parserOptions);
+      const chain = dump.tables.get('nat')?.chains.get('KUBE-SVC-AAAAAAAAAAAAAAAA');
+      expect(chain?.rules.map((r) => r.target)).toEqual(['KUBE-MARK-MASQ']);
+      const folded = folding.finish(dump);
+      expect(folded.ladderChains.get('KUBE-SVC-AAAAAAAAAAAAAAAA')?.rules.map((r) => r.chain)).toEqual(['KUBE-SEP-ONE', 'KUBE-SEP-TWO']);
+      expect(buildServiceModel(dump, 'ipv4', folded)).toStrictEqual(plainModel(text));
+    }
+  });
+});
