@@ -37,6 +37,11 @@ export function createChainFolding(): ChainFolding {
         ladders.onRule(table, rule);
       },
     },
-    finish: (dump) => ({ endpointChains: endpoints.finish(dump), ladderChains: ladders.finish() }),
+    finish(dump) {
+      const endpointChains = endpoints.finish(dump);
+      // A ladder rule's endpoint comes from its comment only when its SEP chain has no DNAT target.
+      const ladderChains = ladders.finish((sepChain) => (endpointChains.get(sepChain)?.dnat ?? null) === null);
+      return { endpointChains, ladderChains };
+    },
   };
 }

@@ -24,8 +24,11 @@ export interface LadderChainCollector {
   readonly keepRule: (table: string, rule: Rule) => boolean;
   /** For DumpParserOptions.onRulesReplaced. */
   readonly onRulesReplaced: (table: string, chain: string | null) => void;
-  /** The read of every folded chain (those with rules), by name. The collector is then ready for the next dump. */
-  finish(): Map<string, LadderChainRead>;
+  /**
+   * The read of every folded chain (those with rules), by name. The collector is then ready for the
+   * next dump. With `endpointInComment`, only the comments the model reads are kept (see below).
+   */
+  finish(endpointInComment?: (sepChain: string) => boolean): Map<string, LadderChainRead>;
 }
 
 /** KUBE-SVC, KUBE-SVL and KUBE-XLB chains: the ones readLadderChain reads. */
@@ -67,12 +70,32 @@ export function createLadderChainCollector(): LadderChainCollector {
       else folds.delete(chain);
       forget();
     },
-    finish() {
+    finish(endpointInComment) {
       const result = new Map<string, LadderChainRead>();
-      folds.forEach((fold, chain) => result.set(chain, fold.finish()));
+      folds.forEach((fold, chain) => {
+        const read = fold.finish();
+        if (endpointInComment !== undefined) dropUnreadComments(read, endpointInComment);
+        result.set(chain, read);
+      });
       folds = new Map();
       forget();
       return result;
     },
   };
+}
+
+/**
+ * A ladder rule's comment (`<svc> -> ip:port`, one string per endpoint) is read twice by the model:
+ * the chain's first one naming a service (with a `/`) names it, and a rule's own gives its endpoint
+ * only when the SEP chain has no DNAT target (resolveEndpoint). The others go before the model build,
+ * 200k strings on a large cluster.
+ */
+function dropUnreadComments(read: LadderChainRead, endpointInComment: (sepChain: string) => boolean): void {
+  let named = false;
+  for (const rule of read.rules) {
+    const comment = rule.comment;
+    if (comment === null) continue;
+    if (!named && comment.includes('/')) named = true;
+    else if (!endpointInComment(rule.chain)) rule.comment = null;
+  }
 }

@@ -14,7 +14,8 @@ export interface LadderRule {
   affinityPackets: number | null;
   /** Lines of those `--rcheck` rules (empty when none): whose counters a counter refresh re-reads. */
   affinityLines: readonly number[];
-  readonly comment: string | null;
+  /** Null also when a fold dropped a comment the model does not read (ladder-chain-collector.ts). */
+  comment: string | null;
 }
 
 /** The masquerade rule kube-proxy puts first in KUBE-SVC (`"<svc> cluster IP" ... -j KUBE-MARK-MASQ`). */

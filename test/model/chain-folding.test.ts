@@ -90,6 +90,8 @@ describe('folding ladder chains: restore-style and odd inputs', () => {
     'rules after the unconditional jump': `${HEAD}${ENTRY}${JUMPS}${JUMPS}${SEPS}COMMIT\n`,
     'session affinity': `${HEAD}${ENTRY}-A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "ns/svc:http -> 10.0.0.1:8080" -m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-ONE --mask 255.255.255.255 --rsource -j KUBE-SEP-ONE\n${JUMPS}${SEPS}COMMIT\n`,
     'a local-policy chain without endpoints, and a pre-1.24 KUBE-XLB jumping to KUBE-SVC': `${HEAD}:KUBE-SVL-AAAAAAAAAAAAAAAA - [0:0]\n:KUBE-XLB-AAAAAAAAAAAAAAAA - [0:0]\n${ENTRY}-A KUBE-SVL-AAAAAAAAAAAAAAAA -m comment --comment "ns/svc:http has no local endpoints" -j KUBE-MARK-DROP\n-A KUBE-XLB-AAAAAAAAAAAAAAAA -s 10.244.0.0/16 -m comment --comment "Redirect pods trying to reach external loadbalancer VIP to clusterIP" -j KUBE-SVC-AAAAAAAAAAAAAAAA\n-A KUBE-XLB-AAAAAAAAAAAAAAAA -m comment --comment "ns/svc:http -> 10.0.0.1:8080" -j KUBE-SEP-ONE\n${JUMPS}${SEPS}COMMIT\n`,
+    // Only the ladder rules' comments name the service: no comment on the entry rule or the SEP chains.
+    'ladder comments the only names': `${HEAD}-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA\n${JUMPS}-A KUBE-SEP-ONE -p tcp -m tcp -j DNAT --to-destination 10.0.0.1:8080\n-A KUBE-SEP-TWO -p tcp -m tcp -j DNAT --to-destination 10.0.0.2:8080\nCOMMIT\n`,
     'a KUBE-SVC chain in another table is kept whole': `*filter\n:KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]\n-A KUBE-SVC-AAAAAAAAAAAAAAAA -j KUBE-SEP-ONE\nCOMMIT\n${HEAD}${ENTRY}${JUMPS}${SEPS}COMMIT\n`,
   };
 
@@ -117,6 +119,18 @@ describe('folding ladder chains: restore-style and odd inputs', () => {
     const warned = (name: string) => foldedRead(cases[name] as string, 'ipv4', 0, true).model.warnings.filter((w) => w.includes('KUBE-SVC-AAAAAAAAAAAAAAAA declared again'));
     expect(warned('ladder chain declared again after its rules')).toHaveLength(1);
     expect(warned('iptables-save layout')).toHaveLength(0);
+  });
+
+  it('keeps only the ladder comments the model reads: the first naming one, and those of endpoints without a DNAT target', () => {
+    const comments = (text: string) => {
+      const folding = createChainFolding();
+      const folded = folding.finish(parseDump(text, folding.parserOptions));
+      return folded.ladderChains.get('KUBE-SVC-AAAAAAAAAAAAAAAA')?.rules.map((r) => r.comment);
+    };
+    expect(comments(cases['iptables-save layout'] as string)).toEqual(['ns/svc:http -> 10.0.0.1:8080', null]);
+    // KUBE-SEP-TWO has no rules here: its endpoint can only come from the comment.
+    expect(comments(`${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`)).toEqual(['ns/svc:http -> 10.0.0.1:8080', 'ns/svc:http -> 10.0.0.2:8080']);
+    expect(plainModel(cases['ladder comments the only names'] as string).ladders[0]?.name).toMatchObject({ namespace: 'ns', service: 'svc', port: 'http' });
   });
 
   it('the folded dump keeps the ladder chain and its masquerade rule, and the folding is ready for the next dump', () => {
