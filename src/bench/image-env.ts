@@ -6,10 +6,11 @@
  *   default 1 GiB limit (V8 sizes its heap from the memory it sees: half of it for the old space, a
  *   128th of that per semi-space, up to 4 GiB and 16 MiB on big machines like the benchmark VM's
  *   24 GiB), fixed so that a larger limit does not let garbage pile up further and the benchmark runs
- *   as the pod does. A parsed read of 20,000 services x 10 endpoints has up to ~300 MiB of live heap
- *   (an old space of 256 MiB ran out there, 320 held with 7 s of GC per sample), so 512 leaves it a
- *   margin of ~1.7. 384 saved another ~30 MiB steady and ~70 MiB peak for ~20% more time per sample,
- *   too close to that peak (docs/deploy.md, "Sizing").
+ *   as the pod does. A parsed read of 20,000 services x 10 endpoints has up to ~240 MiB of live heap
+ *   (~300 before the ladder chains were folded while parsing; an old space of 256 MiB ran out then,
+ *   320 held with 7 s of GC per sample), so 512 leaves it a margin of ~2. 384 now peaks 50 MiB lower
+ *   at the same CPU, but lowers the ruleset size at which the heap runs out by a quarter: kept at 512
+ *   until measured further (docs/benchmarks.md, "What the remaining targets need").
  * - glibc malloc (ArrayBuffers, zlib): at most 2 arenas for libuv's threads, and every allocation of
  *   128 KiB or more mapped on its own and returned on free (by default the threshold rises with each
  *   large free, after which freed megabytes stay in the heap).
