@@ -41,7 +41,7 @@ export interface BuildServiceModelOptions {
    * Ladder chains already read while parsing (createLadderChainCollector), for a dump parsed without
    * their jumps to KUBE-SEP chains. A chain not in the map is read from the dump.
    */
-  readonly ladderChains?: ReadonlyMap<string, LadderChainRead>;
+  readonly ladderChains?: { get(chain: string): LadderChainRead | undefined };
   /**
    * Filled, when given, with each ladder's (by key) `--rcheck` affinity rule lines per endpoint: with
    * LadderEndpoint.line, the lines whose counters an endpoint's numbers are (for planCounters).

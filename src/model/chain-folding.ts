@@ -8,12 +8,11 @@ import type { DumpParserOptions } from '../iptables/parse-dump.js';
 import type { ParsedDump } from '../iptables/types.js';
 import type { EndpointChainInfo } from './endpoint-chain.js';
 import { createEndpointChainCollector } from './endpoint-chain-collector.js';
-import type { LadderChainRead } from './ladder-chain.js';
-import { createLadderChainCollector } from './ladder-chain-collector.js';
+import { createLadderChainCollector, type FoldedLadders } from './ladder-chain-collector.js';
 
 export interface FoldedChains {
   readonly endpointChains: ReadonlyMap<string, EndpointChainInfo>;
-  readonly ladderChains: ReadonlyMap<string, LadderChainRead>;
+  readonly ladderChains: FoldedLadders;
 }
 
 export interface ChainFolding {
