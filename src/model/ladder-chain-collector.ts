@@ -8,10 +8,10 @@
  *
  * Wire it into a DumpParser with `keepRule`, `onRule` and `onRulesReplaced`. The parser tells it
  * when it drops rules it had read (a chain declared again, `-F`, `-X`, a table listed again), so a
- * fold always covers the rules the dump's chain would hold: the model is the same as from a dump
- * that kept every rule (test/model/ladder-chain-collector.test.ts: every fixture and real dump).
- * One difference: the parser's "chain … declared again" warning is given only when the chain held
- * kept rules (its masquerade rule, say), as for KUBE-SEP chains.
+ * fold always covers the rules the dump's chain would hold, and it still warns about a chain
+ * declared again after rules it left out: the model is the same as from a dump that kept every rule,
+ * warnings included (test/model/chain-folding.test.ts: every fixture and real dump, and restore-style
+ * inputs).
  */
 import type { Rule } from '../iptables/types.js';
 import { isEndpointChain, serviceChainPrefix } from './chain-names.js';
