@@ -15,18 +15,14 @@
  */
 import type { ParsedDump, Rule } from '../iptables/types.js';
 import { isEndpointChain } from './chain-names.js';
-import { type EndpointChainInfo, hostAddress } from './endpoint-chain.js';
+import { type EndpointChainInfo, foldEndpointRule, type MutableEndpointChainInfo } from './endpoint-chain.js';
 
 /**
  * The fold of one run of consecutive lines of a chain's rules. A chain's rules are normally one run;
  * a new run starts when other lines come between (a chain listed again), so that a later declaration
  * of the chain, which drops its earlier rules, can be honoured in finish().
  */
-interface Run {
-  dnat: string | null;
-  hairpinIP: string | null;
-  comment: string | null;
-  protocol: string | null;
+interface Run extends MutableEndpointChainInfo {
   /** Line of the run's first rule, and of its last. */
   readonly start: number;
   last: number;
@@ -54,26 +50,10 @@ function folds(table: string, chain: string): boolean {
   return table === 'nat' && isEndpointChain(chain);
 }
 
-/**
- * Same decisions, same order as readEndpointChain's loop. Comments and protocols repeat across the
- * chains (one comment per service port, not per endpoint): `intern` keeps one string of each. The
- * hairpin address is dropped as soon as a DNAT target is known (readEndpointChain gives none then).
- */
-function fold(run: Run, rule: Rule, intern: (text: string) => string, internProtocol: (text: string) => string): void {
-  if (run.comment === null && rule.comment !== null) run.comment = intern(rule.comment);
-  if (rule.target === 'DNAT') {
-    if (run.protocol === null && rule.protocol !== null) run.protocol = internProtocol(rule.protocol);
-    if (run.dnat === null && !rule.lossy && rule.dnatDestination !== null) {
-      run.dnat = rule.dnatDestination;
-      run.hairpinIP = null;
-    }
-  } else if (rule.target === 'KUBE-MARK-MASQ' && run.hairpinIP === null && run.dnat === null && rule.source !== null && !rule.source.negated) {
-    run.hairpinIP = hostAddress(rule.source.address);
-  }
-}
-
 export function createEndpointChainCollector(): EndpointChainCollector {
   let runs = new Map<string, Run>();
+  // Comments and protocols repeat across the chains (one comment per service port, not per endpoint):
+  // one string of each is kept.
   let strings = new Map<string, string>();
   const intern = (text: string): string => {
     const known = strings.get(text);
@@ -122,7 +102,7 @@ export function createEndpointChainCollector(): EndpointChainCollector {
         }
         lastRun = run;
       }
-      fold(run, rule, intern, internProtocol);
+      foldEndpointRule(run, rule, intern, internProtocol);
       run.last = rule.line;
     },
     onDroppedDeclaration(table, chain, line) {

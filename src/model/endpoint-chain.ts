@@ -1,5 +1,5 @@
 /** What one KUBE-SEP chain says about its endpoint: DNAT target, hairpin source, comment, protocol. */
-import type { Chain } from '../iptables/types.js';
+import type { Chain, Rule } from '../iptables/types.js';
 import { endpointInComment } from './service-port-name.js';
 
 export interface EndpointChainInfo {
@@ -29,21 +29,39 @@ export function hostAddress(address: string): string | null {
 /** Reads a SEP chain once. A chain that is declared but empty (real dump 01) or absent gives all nulls. */
 export function readEndpointChain(chain: Chain | undefined): EndpointChainInfo {
   if (chain === undefined || chain.rules.length === 0) return EMPTY;
-  let dnat: string | null = null;
-  let hairpinIP: string | null = null;
-  let comment: string | null = null;
-  let protocol: string | null = null;
-  for (const rule of chain.rules) {
-    if (comment === null && rule.comment !== null) comment = rule.comment;
-    if (rule.target === 'DNAT') {
-      if (protocol === null && rule.protocol !== null) protocol = rule.protocol;
-      // A lossy DNAT (`DNAT [unsupported revision]`, garbled address) is not trusted: fall back below.
-      if (dnat === null && !rule.lossy && rule.dnatDestination !== null) dnat = rule.dnatDestination;
-    } else if (rule.target === 'KUBE-MARK-MASQ' && hairpinIP === null && rule.source !== null && !rule.source.negated) {
-      hairpinIP = hostAddress(rule.source.address);
+  const info: MutableEndpointChainInfo = { dnat: null, hairpinIP: null, comment: null, protocol: null };
+  for (const rule of chain.rules) foldEndpointRule(info, rule, sameText, sameText);
+  return info;
+}
+
+/** An EndpointChainInfo while its chain's rules are folded into it. */
+export type MutableEndpointChainInfo = { -readonly [K in keyof EndpointChainInfo]: EndpointChainInfo[K] };
+
+const sameText = (text: string): string => text;
+
+/**
+ * One rule of a SEP chain, in rule order, into `info`: readEndpointChain's walk, and the collector's
+ * (endpoint-chain-collector.ts) as rules stream. The first comment, DNAT target and protocol win; the
+ * hairpin address is dropped as soon as a DNAT target is known. `intern` and `internProtocol` give the
+ * strings kept (the collector keeps one of each repeated comment and protocol).
+ */
+export function foldEndpointRule(
+  info: MutableEndpointChainInfo,
+  rule: Rule,
+  intern: (text: string) => string,
+  internProtocol: (text: string) => string,
+): void {
+  if (info.comment === null && rule.comment !== null) info.comment = intern(rule.comment);
+  if (rule.target === 'DNAT') {
+    if (info.protocol === null && rule.protocol !== null) info.protocol = internProtocol(rule.protocol);
+    // A lossy DNAT (`DNAT [unsupported revision]`, garbled address) is not trusted: fall back below.
+    if (info.dnat === null && !rule.lossy && rule.dnatDestination !== null) {
+      info.dnat = rule.dnatDestination;
+      info.hairpinIP = null;
     }
+  } else if (rule.target === 'KUBE-MARK-MASQ' && info.hairpinIP === null && info.dnat === null && rule.source !== null && !rule.source.negated) {
+    info.hairpinIP = hostAddress(rule.source.address);
   }
-  return { dnat, hairpinIP: dnat === null ? hairpinIP : null, comment, protocol };
 }
 
 function portOf(endpoint: string): string | null {
