@@ -32,27 +32,30 @@ export interface KeptLabelTexts {
 }
 
 /**
- * Renders `{a="x",b="y"}` text, caching it by label-values array identity: the page hands every
- * per-ladder family the same array per ladder, so ~300k series cost one escape+join per ladder and
- * per endpoint instead of one per series. A cache lives for one update. With `kept` (the page's ladder
- * layout), the texts of the layout's own arrays are read from and stored in `kept.texts`, which lives as
- * long as the layout; the texts of arrays a family builds per series stay in this cache, so the kept one
- * holds at most one text per layout array.
+ * Renders the opening of a label set, `{a="x",b="y"` (without its closing brace, which goes with the
+ * value, so that an endpoint's series can append its last label to its ladder's text), caching it by
+ * label-values array identity: the page hands every per-ladder family the same array per ladder, so
+ * ~300k series cost one escape+join per ladder instead of one per series. A cache lives for one update.
+ * With `kept` (the page's ladder layout), the texts of the layout's own arrays are read from and stored
+ * in `kept.texts`, which lives as long as the layout; the texts of arrays a family builds per series stay
+ * in this cache, so the kept one holds at most one text per layout array.
  */
 export class LabelTextCache {
-  // Keyed by the label-names array itself: families share the LADDER_LABELS / ENDPOINT_LABELS constants.
-  // Plain Maps, not WeakMaps: the cache is dropped after one update, and tens of thousands of WeakMap
-  // entries make every GC cycle pay for ephemeron tracing.
-  private readonly byNames = new Map<readonly string[], Map<readonly string[], string>>();
+  // Keyed by the label names joined: an endpoint family's ladder part (ENDPOINT_LABELS but the last)
+  // shares the texts of LADDER_LABELS. Plain Maps, not WeakMaps: the cache is dropped after one update,
+  // and tens of thousands of WeakMap entries make every GC cycle pay for ephemeron tracing.
+  private readonly byNames = new Map<string, Map<readonly string[], string>>();
   private readonly kept: KeptLabelTexts | undefined;
 
   constructor(kept?: KeptLabelTexts) {
     this.kept = kept;
   }
 
-  /** The renderer for one label-names array; look it up once per family, call it once per series. */
+  /**
+   * The renderer of `{a="x",b="y"` for one label-names array (at least one name); look it up once per
+   * family, call it once per series.
+   */
   forNames(names: readonly string[]): (values: readonly string[]) => string {
-    if (names.length === 0) return () => '';
     const texts = this.textsFor(names);
     // `{a="`, `",b="`, ...: the text between the values, made once per family.
     const prefixes = names.map((name, i) => `${i === 0 ? '{' : '",'}${name}="`);
@@ -86,10 +89,11 @@ export class LabelTextCache {
   }
 
   private textsFor(names: readonly string[]): Map<readonly string[], string> {
-    let texts = this.byNames.get(names);
+    const key = names.join('\u0000');
+    let texts = this.byNames.get(key);
     if (texts === undefined) {
       texts = new Map();
-      this.byNames.set(names, texts);
+      this.byNames.set(key, texts);
     }
     return texts;
   }
@@ -105,7 +109,7 @@ function renderLabels(prefixes: readonly string[], values: readonly string[]): s
     parts[2 * i] = prefixes[i] ?? '';
     parts[2 * i + 1] = escapeLabelValue(values[i] ?? '');
   }
-  parts[2 * n] = '"}';
+  parts[2 * n] = '"';
   return parts.join('');
 }
 
@@ -117,11 +121,16 @@ function renderLabels(prefixes: readonly string[], values: readonly string[]): s
 export function familyEmitter(family: MetricFamily, labels: LabelTextCache, write: (text: string) => void): Emit {
   const { name } = family;
   const names = family.labels;
-  const labelText = labels.forNames(names);
+  const labelText = names.length === 0 ? null : labels.forNames(names);
+  // With a last value apart: the text of the other labels (cached as a ladder's), then the last one.
+  let headText: ((values: readonly string[]) => string) | null = null;
+  const lastName = names.at(-1);
+  const lastOpening = names.length > 1 ? `,${lastName}="` : `{${lastName}="`;
   let header: string | null = `# HELP ${name} ${escapeHelp(family.help)}\n# TYPE ${name} ${family.type}\n`;
-  return (values, value) => {
-    if (values.length !== names.length) {
-      throw new Error(`${name}: ${values.length} label values for ${names.length} labels (${names.join(',')})`);
+  return (values, value, lastValue) => {
+    const count = lastValue === undefined ? values.length : values.length + 1;
+    if (count !== names.length) {
+      throw new Error(`${name}: ${count} label values for ${names.length} labels (${names.join(',')})`);
     }
     if (header !== null) {
       write(header);
@@ -131,8 +140,18 @@ export function familyEmitter(family: MetricFamily, labels: LabelTextCache, writ
     // of garbage per render; the writer joins the pieces into ~1 MiB parts anyway. The value's piece
     // is short (usually made flat, not a rope): three pieces a series join faster than five.
     write(name);
-    write(labelText(values));
-    write(` ${formatValue(value)}\n`);
+    if (lastValue !== undefined) {
+      if (names.length > 1) {
+        headText ??= labels.forNames(names.slice(0, -1));
+        write(headText(values));
+      }
+      write(`${lastOpening}${escapeLabelValue(lastValue)}"} ${formatValue(value)}\n`);
+    } else if (labelText !== null) {
+      write(labelText(values));
+      write(`} ${formatValue(value)}\n`);
+    } else {
+      write(` ${formatValue(value)}\n`);
+    }
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * The part of the page's ladder views that depends only on which ladders a sample holds, in which order:
- * their sort order, label arrays, duplicate label sets and filtered services. Between rewrites of the
+ * their sort order, label arrays, duplicate label sets, filtered services and repeated endpoints. Between rewrites of the
  * rules every sample holds the very same Ladder objects in the same order (a refreshed read keeps the
  * parsed read's model), so the page builds this once and keeps it until the ladders change: at 10,000
  * services x 5 endpoints, sorting the ladders and making 60k label arrays was a tenth of each render.
@@ -21,14 +21,12 @@ export interface LayoutLadder {
   readonly labels: readonly string[];
   /** Its label set repeats an earlier ladder's: only families over `allLadders` show it. */
   readonly duplicate: boolean;
-  /** Endpoints with per-endpoint series (before the series budget): positions in the ladder's `endpoints`. */
-  readonly endpoints: readonly LayoutEndpoint[];
-}
-
-export interface LayoutEndpoint {
-  readonly index: number;
-  /** Values for ENDPOINT_LABELS. */
-  readonly labels: readonly string[];
+  /**
+   * Endpoints with per-endpoint series (before the series budget): positions in the ladder's
+   * `endpoints`. Positions, not label arrays: an endpoint's series are its ladder's labels plus its
+   * endpoint (Emit's `lastValue`).
+   */
+  readonly endpoints: readonly number[];
 }
 
 export interface LadderLayout {
@@ -44,7 +42,7 @@ export interface LadderLayout {
    * for these arrays only (arrays a family builds per series stay in the render's own cache).
    */
   readonly labelTexts: LabelTextCache;
-  /** The label arrays of `ladders` and their endpoints. */
+  /** The label arrays of `ladders`. */
   readonly owns: (values: readonly string[]) => boolean;
 }
 
@@ -81,7 +79,7 @@ export function* buildLadderLayout(ladders: readonly LadderStats[], filter: Endp
       continue;
     }
     seen.add(key);
-    const endpoints: LayoutEndpoint[] = [];
+    const endpoints: number[] = [];
     if (filter(labels[0] ?? '', labels[1] ?? '')) {
       const seenEndpoints = new Set<string>();
       const statsEndpoints = stats.endpoints;
@@ -92,11 +90,7 @@ export function* buildLadderLayout(ladders: readonly LadderStats[], filter: Endp
           continue;
         }
         seenEndpoints.add(endpoint);
-        // concat, not a spread: a spread grows the array as it goes and keeps room for 26 values, 150
-        // bytes more per endpoint, 30 MiB on a page of 200k endpoints that the layout holds.
-        const endpointLabels = labels.concat(endpoint);
-        owned.add(endpointLabels);
-        endpoints.push({ index: i, labels: endpointLabels });
+        endpoints.push(i);
       }
     } else {
       endpointsFiltered += stats.ladder.endpoints.length;

@@ -70,7 +70,10 @@ export function* ladderViewSteps(snapshot: Snapshot, filter: EndpointFilter, max
     if (entry.endpoints.length > 0 && !budget.dropped.has(entry)) {
       // A getter on the analysis's results: new objects on each read, so read it once per ladder.
       const endpointStats = ladderStats.endpoints;
-      for (const e of entry.endpoints) endpoints.push({ stats: endpointStats[e.index] as (typeof endpointStats)[number], labels: e.labels });
+      for (const index of entry.endpoints) {
+        const endpointStatsAt = endpointStats[index] as (typeof endpointStats)[number];
+        endpoints.push({ stats: endpointStatsAt, endpoint: endpointStatsAt.endpoint ?? '' });
+      }
     }
     const view: LadderView = { stats: ladderStats, labels: entry.labels, endpoints };
     ladders.push(view);

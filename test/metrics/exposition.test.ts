@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHelp, escapeLabelValue, formatValue, LabelTextCache } from '../../src/metrics/exposition.js';
+import { escapeHelp, escapeLabelValue, familyEmitter, formatValue, LabelTextCache } from '../../src/metrics/exposition.js';
 
 describe('exposition text', () => {
   it.each([
@@ -36,15 +36,40 @@ describe('exposition text', () => {
     expect(formatValue(value)).toBe(expected);
   });
 
-  it('renders label text once per values array and label-names array', () => {
+  it('renders the opening of a label set once per values array and label names', () => {
     const cache = new LabelTextCache();
     const ab = ['a', 'b'];
     const values = ['x"y', 'z'];
     const first = cache.forNames(ab)(values);
-    expect(first).toBe('{a="x\\"y",b="z"}');
-    expect(cache.forNames(ab)(values)).toBe(first);
+    expect(first).toBe('{a="x\\"y",b="z"');
+    // Another array of the same names is the same key: the names, not the array, are looked up.
+    expect(cache.forNames(['a', 'b'])(values)).toBe(first);
+    expect(cache.size).toBe(1);
     // The same values under other names must not hit the entry of the first names.
-    expect(cache.forNames(['c', 'd'])(values)).toBe('{c="x\\"y",d="z"}');
-    expect(cache.forNames([])([])).toBe('');
+    expect(cache.forNames(['c', 'd'])(values)).toBe('{c="x\\"y",d="z"');
+    expect(cache.size).toBe(2);
+  });
+
+  it("writes a series with its last label apart as the whole label set's text, sharing the others' text", () => {
+    const cache = new LabelTextCache();
+    const lines: string[] = [];
+    const family = (labels: readonly string[]) => ({ name: 'm', help: 'h', type: 'gauge' as const, labels, collect: () => undefined });
+    const head = ['ns', 'a"b'];
+    familyEmitter(family(['namespace', 'service']), cache, (t) => lines.push(t))(head, 1);
+    familyEmitter(family(['namespace', 'service', 'endpoint']), cache, (t) => lines.push(t))(head, 2, '10.0.0.1:80\n');
+    familyEmitter(family(['endpoint']), cache, (t) => lines.push(t))([], 3, 'x');
+    familyEmitter(family([]), cache, (t) => lines.push(t))([], 4);
+    expect(lines.join('').split('\n').filter((l) => !l.startsWith('#'))).toEqual([
+      'm{namespace="ns",service="a\\"b"} 1',
+      'm{namespace="ns",service="a\\"b",endpoint="10.0.0.1:80\\n"} 2',
+      'm{endpoint="x"} 3',
+      'm 4',
+      '',
+    ]);
+    // The endpoint series reused the ladder's text: one entry for the two families.
+    expect(cache.size).toBe(1);
+    const emit = familyEmitter(family(['namespace', 'service', 'endpoint']), cache, () => undefined);
+    expect(() => emit(head, 1)).toThrow(/m: 2 label values for 3 labels/);
+    expect(() => emit(['ns', 's', 'e'], 1, 'x')).toThrow(/m: 4 label values for 3 labels/);
   });
 });

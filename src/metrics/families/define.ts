@@ -71,7 +71,7 @@ export function endpointFamily(
       for (const ladder of context.ladders) {
         for (const endpoint of ladder.endpoints) {
           const v = spec.value(endpoint, ladder);
-          if (v !== null) emit(endpoint.labels, v);
+          if (v !== null) emit(ladder.labels, v, endpoint.endpoint);
         }
         if (++rows % ROWS_PER_STEP === 0) yield;
       }
