@@ -75,7 +75,7 @@ function parseFolded(buffer: Buffer): { dump: ParsedDump; folded: FoldedChains; 
     scanner.push(chunk);
   }
   const dump = parser.end();
-  return { dump, folded: folding.finish(dump), scan: scanner.end() };
+  return { dump, folded: folding.finish(), scan: scanner.end() };
 }
 
 function scanChunked(buffer: Buffer): StructureScan {

@@ -20,7 +20,7 @@ const IMPLICIT_TABLE = 'nat';
 
 /**
  * The rules of every chain declared without rules so far, shared: chains whose rules keepChain drops
- * never get one (without onDroppedDeclaration they stay declared, empty), and an empty array each is
+ * never get one (without dropDeclarations they stay declared, empty), and an empty array each is
  * 32 bytes and one more object for the GC, 200k times on a large cluster. Frozen, so that a push
  * into a parsed dump's empty chain fails loudly instead of filling every empty chain.
  */
@@ -47,14 +47,12 @@ export interface DumpParserOptions {
    */
   readonly onRule?: (table: string, rule: Rule) => void;
   /**
-   * With `keepChain`: a declaration (`:NAME`, `-N NAME`) of a chain it drops goes here instead of into
-   * the dump, which then holds nothing of those chains. A consumer that folds 200k KUBE-SEP chains
-   * saves a chain object and a Map entry each, and learns from this what a declaration replaces.
-   * `-P` of such a chain is ignored (the dump would hold it only as a declared-empty chain); `-F` and
-   * `-X` of it are not passed on (the dump holds nothing of it to flush or delete). Default: declarations
-   * are kept, as declared-empty chains.
+   * With `keepChain`: the chains it drops stay out of the dump altogether, declarations (`:NAME`, `-N`,
+   * `-P`) included, not only their rules. A consumer that folds 200k KUBE-SEP chains saves a chain
+   * object and a Map entry each; what a declaration, `-F` or `-X` of such a chain means for its rules
+   * reaches it through `onRulesReplaced` all the same. Default: kept, as declared-empty chains.
    */
-  readonly onDroppedDeclaration?: (table: string, chain: string, line: number) => void;
+  readonly dropDeclarations?: boolean;
   /**
    * Asked about each rule of a kept chain just after `onRule` saw it: false leaves the rule out of the
    * dump (a consumer folds it instead, e.g. a ladder chain's jumps to KUBE-SEP chains), while the
@@ -64,7 +62,10 @@ export interface DumpParserOptions {
   /**
    * Called when rules read so far stop counting: a chain declared again (`:NAME` or `-N` of a chain the
    * dump holds), flushed (`-F`) or deleted (`-X`); or, with chain null, a whole table listed again. A
-   * consumer folding rules (`keepRule`) starts that chain's fold afresh, as the dump's chain does.
+   * consumer folding rules (`keepRule`, or `keepChain` + `onRule`) starts that chain's fold afresh, as
+   * the dump's chain does. For a chain whose rules keepChain drops, the dump cannot tell whether it
+   * holds the chain (with dropDeclarations it never does): each of its declarations, `-F` and `-X` is
+   * reported, which replaces nothing when none of its rules came before.
    */
   readonly onRulesReplaced?: (table: string, chain: string | null) => void;
   /**
@@ -84,7 +85,7 @@ export class DumpParser {
   private readonly warnings: string[] = [];
   private readonly keepChain: ((table: string, chain: string) => boolean) | undefined;
   private readonly onRule: ((table: string, rule: Rule) => void) | undefined;
-  private readonly onDroppedDeclaration: ((table: string, chain: string, line: number) => void) | undefined;
+  private readonly dropDeclarations: boolean;
   private readonly keepRule: ((table: string, rule: Rule) => boolean) | undefined;
   private readonly onRulesReplaced: ((table: string, chain: string | null) => void) | undefined;
   /** Chains some of whose rules keepRule left out: declared again, they replace rules as a chain holding rules does. */
@@ -117,7 +118,7 @@ export class DumpParser {
   constructor(options: DumpParserOptions = {}) {
     this.keepChain = options.keepChain;
     this.onRule = options.onRule;
-    this.onDroppedDeclaration = options.onDroppedDeclaration;
+    this.dropDeclarations = options.dropDeclarations === true;
     this.keepRule = options.keepRule;
     this.onRulesReplaced = options.onRulesReplaced;
     this.fast = options.fastPath === false ? null : new FastRuleReader();
@@ -338,24 +339,31 @@ export class DumpParser {
     return true;
   }
 
-  /** The chain's declarations go to onDroppedDeclaration instead of the dump. */
-  private dropsDeclaration(table: MutableTable, name: string): boolean {
-    return this.onDroppedDeclaration !== undefined && this.keepChain !== undefined && !this.keepChain(table.name, name);
+  /** keepChain drops the chain's rules: the dump holds none of them, and with dropDeclarations not the chain either. */
+  private dropsRules(table: MutableTable, name: string): boolean {
+    return this.keepChain !== undefined && !this.keepChain(table.name, name);
   }
 
   private declareChain(table: MutableTable, name: string, policyCounters: Counters | null): void {
-    const dropped = this.onDroppedDeclaration;
-    if (dropped !== undefined && this.dropsDeclaration(table, name)) {
-      dropped(table.name, name, this.lineNumber);
+    if (this.dropsRules(table, name)) {
+      // Whether rules of it were read the dump cannot tell: the consumer folding them can.
+      this.onRulesReplaced?.(table.name, name);
+      if (!this.dropDeclarations) this.addChain(table, name, policyCounters);
       return;
     }
     const existing = table.chains.get(name);
-    if (existing !== undefined) this.onRulesReplaced?.(table.name, name);
-    if (existing !== undefined && (existing.rules.length > 0 || this.leftOutRules.has(existing))) {
-      // The same chain listed twice (e.g. `iptables -S CHAIN` before and after a change): the later
-      // listing is the current one.
-      this.warn(`line ${this.lineNumber}: chain ${name} declared again; its earlier rules are replaced`);
+    if (existing !== undefined) {
+      this.onRulesReplaced?.(table.name, name);
+      if (existing.rules.length > 0 || this.leftOutRules.has(existing)) {
+        // The same chain listed twice (e.g. `iptables -S CHAIN` before and after a change): the later
+        // listing is the current one.
+        this.warn(`line ${this.lineNumber}: chain ${name} declared again; its earlier rules are replaced`);
+      }
     }
+    this.addChain(table, name, policyCounters);
+  }
+
+  private addChain(table: MutableTable, name: string, policyCounters: Counters | null): void {
     table.chains.set(name, { name, declaredAt: this.lineNumber, policyCounters, rules: NO_RULES });
     this.lastChain = null;
   }
@@ -471,8 +479,9 @@ export class DumpParser {
         }
         const table = this.tableForContent();
         if (command === '-N' || command === '--new-chain') this.declareChain(table, chainName, null);
-        // -P declares only a chain the dump has not seen: for a dropped chain, an empty one, as good as none.
-        else if (!table.chains.has(chainName) && !this.dropsDeclaration(table, chainName)) this.declareChain(table, chainName, null);
+        // -P declares only a chain the dump has not seen and replaces no rules (not even a dropped chain's,
+        // which the dump does not hold). With dropDeclarations, a dropped chain would be an empty one, as good as none.
+        else if (!table.chains.has(chainName) && !(this.dropDeclarations && this.dropsRules(table, chainName))) this.addChain(table, chainName, null);
         return;
       }
       case '-X':
@@ -486,7 +495,8 @@ export class DumpParser {
         }
         const table = this.tableForContent();
         this.lastChain = null;
-        if (table.chains.has(chainName)) this.onRulesReplaced?.(table.name, chainName);
+        // A dropped chain's rules were folded, not kept: its -F and -X are reported as a held chain's are.
+        if (table.chains.has(chainName) || this.dropsRules(table, chainName)) this.onRulesReplaced?.(table.name, chainName);
         if (command === '-X' || command === '--delete-chain') table.chains.delete(chainName);
         else {
           const flushed = table.chains.get(chainName);

@@ -2,10 +2,10 @@
  * What a parsed read folds while the output streams instead of keeping it in the dump: the KUBE-SEP
  * chains (endpoint-chain-collector.ts) and the ladder chains' jumps to them (ladder-chain-collector.ts),
  * together most of a large dump's rules. One DumpParser's options for both, and the folds, which
- * buildServiceModel takes as options (`{ ...folded }`).
+ * buildServiceModel takes as options (`{ ...folded }`). Both folds learn from the parser's
+ * `onRulesReplaced` which rules stop counting, so each sees every such event.
  */
 import type { DumpParserOptions } from '../iptables/parse-dump.js';
-import type { ParsedDump } from '../iptables/types.js';
 import type { EndpointChainInfo } from './endpoint-chain.js';
 import { createEndpointChainCollector } from './endpoint-chain-collector.js';
 import { createLadderChainCollector, type FoldedLadders } from './ladder-chain-collector.js';
@@ -18,8 +18,11 @@ export interface FoldedChains {
 export interface ChainFolding {
   /** For `new DumpParser(...)`. */
   readonly parserOptions: DumpParserOptions;
-  /** The folds of the finished dump; the folding is then ready for the next dump. */
-  finish(dump: ParsedDump): FoldedChains;
+  /**
+   * The folds of the dump the parser just finished (they read nothing from it: the parser reports all
+   * they follow as it reads); the folding is then ready for the next dump.
+   */
+  finish(): FoldedChains;
 }
 
 export function createChainFolding(): ChainFolding {
@@ -28,16 +31,19 @@ export function createChainFolding(): ChainFolding {
   return {
     parserOptions: {
       keepChain: endpoints.keepChain,
-      onDroppedDeclaration: endpoints.onDroppedDeclaration,
+      dropDeclarations: endpoints.dropDeclarations,
       keepRule: ladders.keepRule,
-      onRulesReplaced: ladders.onRulesReplaced,
       onRule(table, rule) {
         endpoints.onRule(table, rule);
         ladders.onRule(table, rule);
       },
+      onRulesReplaced(table, chain) {
+        endpoints.onRulesReplaced(table, chain);
+        ladders.onRulesReplaced(table, chain);
+      },
     },
-    finish(dump) {
-      const endpointChains = endpoints.finish(dump);
+    finish() {
+      const endpointChains = endpoints.finish();
       // A ladder rule's endpoint comes from its comment only when its SEP chain has no DNAT target.
       const ladderChains = ladders.finish((sepChain) => (endpointChains.get(sepChain)?.dnat ?? null) === null);
       return { endpointChains, ladderChains };

@@ -145,7 +145,7 @@ export async function readDumpFile(options: ReadDumpFileOptions): Promise<FileRe
     return {
       ipFamily,
       dump,
-      ...(folding === undefined ? {} : { folded: folding.finish(dump) }),
+      ...(folding === undefined ? {} : { folded: folding.finish() }),
       ...(scan === undefined ? {} : { scan }),
     };
   });

@@ -104,7 +104,7 @@ export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<
     durationSeconds: result.durationSeconds,
     cpuSeconds: result.cpuSeconds,
     stderrTail: result.stderrTail,
-    ...(folding === null ? {} : { folded: folding.finish(dump) }),
+    ...(folding === null ? {} : { folded: folding.finish() }),
     ...(scanner === null ? {} : { scan: scanner.end() }),
   };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DumpParser, parseDump } from '../../src/iptables/parse-dump.js';
+import { DumpParser, type DumpParserOptions, parseDump } from '../../src/iptables/parse-dump.js';
 import type { ParsedDump } from '../../src/iptables/types.js';
 
 const fixture = (name: string): string =>
@@ -113,7 +113,7 @@ describe('parseDump', () => {
     expect(dump.lineCount).toBe(23);
   });
 
-  it('with onDroppedDeclaration, leaves the dropped chains out of the dump and hands their declarations over', () => {
+  it('with dropDeclarations, leaves the dropped chains out of the dump; onRulesReplaced reports their declarations, -F and -X', () => {
     const text = [
       '*filter',
       ':KUBE-SEP-A - [0:0]',
@@ -134,10 +134,20 @@ describe('parseDump', () => {
       '',
     ].join('\n');
     const keepChain = (table: string, chain: string) => table !== 'nat' || !chain.startsWith('KUBE-SEP-');
+    /** `text` parsed with `options`, and each onRulesReplaced as `table chain line`. */
+    const replacing = (options: DumpParserOptions): { dump: ParsedDump; replaced: string[] } => {
+      const replaced: string[] = [];
+      const parser = new DumpParser({ ...options, onRulesReplaced: (table, chain) => replaced.push(`${table} ${chain ?? '*'} ${parser.lines}`) });
+      parser.push(text);
+      return { dump: parser.end(), replaced };
+    };
     for (const fastPath of [true, false]) {
-      const declared: string[] = [];
-      const dump = parseDump(text, { fastPath, keepChain, onDroppedDeclaration: (table, chain, line) => declared.push(`${table} ${chain} ${line}`) });
-      expect(declared).toEqual(['nat KUBE-SEP-A 7', 'nat KUBE-SEP-A 10']);
+      const { dump, replaced } = replacing({ fastPath, keepChain, dropDeclarations: true });
+      // The dropped chain's declarations, -X and -F (the dump holds nothing of it to tell whether rules
+      // came before); not its -P, nor the filter table's declaration of a chain of that name.
+      expect(replaced).toEqual(['nat KUBE-SEP-A 7', 'nat KUBE-SEP-A 10', 'nat KUBE-SEP-A 13', 'nat KUBE-SEP-A 14']);
+      // Declared into the dump instead (empty), the dropped chain is reported the same, once each time.
+      expect(replacing({ fastPath, keepChain }).replaced).toEqual(replaced);
       expect([...(dump.tables.get('nat')?.chains.keys() ?? [])]).toEqual(['PREROUTING', 'KUBE-SVC-X']);
       expect(dump.tables.get('nat')?.chains.get('PREROUTING')?.policyCounters).toEqual({ packets: 3, bytes: 180 });
       expect(rulesOf(dump, 'KUBE-SVC-X').map((r) => r.target)).toEqual(['KUBE-SEP-A']);

@@ -19,13 +19,16 @@ function plainModel(text: string, family: IpFamily = 'ipv4'): ServiceModel {
 }
 
 /**
- * Where the folded chains' declarations go: to the collector (`new DumpParser(collector)`, what the
- * sources do), or into the dump (a parser given only keepChain + onRule), which finish() reads then.
+ * Whether the folded chains' declarations stay out of the dump (`new DumpParser(collector)`, what the
+ * sources do), or go into it as declared-empty chains (a parser not given dropDeclarations): the
+ * parser reports what replaces a chain's rules the same way both times.
  */
 type Declarations = 'collector' | 'dump';
 
 function foldingOptions(collector: EndpointChainCollector, declarations: Declarations): DumpParserOptions {
-  return declarations === 'collector' ? collector : { keepChain: collector.keepChain, onRule: collector.onRule };
+  return declarations === 'collector'
+    ? collector
+    : { keepChain: collector.keepChain, onRule: collector.onRule, onRulesReplaced: collector.onRulesReplaced };
 }
 
 /** Streams `text` in `chunkSize`-byte pieces through a DumpParser that folds the SEP chains. */
@@ -49,14 +52,14 @@ function streamingModel(
     sepChainsKept++;
     sepRulesKept += chain.rules.length;
   }
-  return { model: buildServiceModel(dump, family, { endpointChains: collector.finish(dump) }), sepChainsKept, sepRulesKept };
+  return { model: buildServiceModel(dump, family, { endpointChains: collector.finish() }), sepChainsKept, sepRulesKept };
 }
 
 /** What the collector's finish() gives for each of the plain dump's SEP chains, and what readEndpointChain reads there. */
 function foldedAndPlainInfos(text: string, fastPath: boolean, declarations: Declarations): Array<[string, EndpointChainInfo, EndpointChainInfo]> {
   const collector = createEndpointChainCollector();
   const dump = parseDump(text, { ...foldingOptions(collector, declarations), fastPath });
-  const infos = collector.finish(dump);
+  const infos = collector.finish();
   const pairs: Array<[string, EndpointChainInfo, EndpointChainInfo]> = [];
   for (const [chain, c] of parseDump(text).tables.get('nat')?.chains ?? []) {
     if (!chain.startsWith('KUBE-SEP-')) continue;
@@ -141,9 +144,26 @@ describe('streaming KUBE-SEP folding: edge cases', () => {
     'hairpin rule after the DNAT': `${HEAD}${LADDER}-A KUBE-SEP-ONE -p tcp -j DNAT --to-destination 10.0.0.1:8080\n-A KUBE-SEP-ONE -s 10.0.0.9/32 -j KUBE-MARK-MASQ\n${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
     'lossy DNAT: hairpin fallback': `${HEAD}${LADDER}-A KUBE-SEP-ONE -s 10.0.0.1/32 -j KUBE-MARK-MASQ\n-A KUBE-SEP-ONE -p tcp -j DNAT [unsupported revision]\n${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
     'SEP rules in another table are kept': `*filter\n:KUBE-SEP-ONE - [0:0]\n-A KUBE-SEP-ONE -j ACCEPT\nCOMMIT\n${HEAD}${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`,
-    // A declaration after the first SEP rule (of another chain): finish() checks each chain's declaration.
+    // A declaration after the first SEP rule (of another chain) replaces only its own chain's rules.
     'a SEP chain declared after other SEP rules': `${HEAD}:KUBE-SEP-ONE - [0:0]\n${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.1')}:KUBE-SEP-TWO - [0:0]\n${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
+    // Restore-style -F and -X: the rules before them do not count (KUBE-SEP-ONE then reads from the
+    // ladder's comment, 10.0.0.1, or from its rules after them).
+    'SEP chain flushed after its rules': `${HEAD}:KUBE-SEP-ONE - [0:0]\n${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.7', 'old/svc:x')}-F KUBE-SEP-ONE\nCOMMIT\n`,
+    'SEP chain flushed, then its rules again': `${HEAD}:KUBE-SEP-ONE - [0:0]\n${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.7', 'old/svc:x')}-F KUBE-SEP-ONE\n${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`,
+    'SEP chain deleted after its rules': `${HEAD}:KUBE-SEP-ONE - [0:0]\n${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.7', 'old/svc:x')}-X KUBE-SEP-ONE\nCOMMIT\n`,
+    'SEP chain deleted, then its rules again': `${HEAD}${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.7', 'old/svc:x')}-X KUBE-SEP-ONE\n${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
+    'SEP rules without a declaration, then flushed': `${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.7', 'old/svc:x')}-F KUBE-SEP-ONE\n`,
+    'SEP rules, then a second nat block that does not declare the chain': `${HEAD}:KUBE-SEP-ONE - [0:0]\n${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.7', 'old/svc:x')}COMMIT\n${HEAD}${LADDER}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
+    'SEP rules without a table, then a nat block that does not declare the chain': `${sep('KUBE-SEP-ONE', '10.0.0.7', 'old/svc:x')}${HEAD}${LADDER}COMMIT\n`,
+    // -P replaces no rules, also of a SEP chain the dump holds nothing of (undeclared here).
+    'policy of a SEP chain after its rules': `${HEAD}${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.5')}-P KUBE-SEP-ONE ACCEPT\n${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
+    // A SEP-named chain of another table flushed, deleted, declared: the nat chain's rules still count.
+    'a SEP-named chain of another table replaced': `${HEAD}${LADDER}${sep('KUBE-SEP-ONE', '10.0.0.5')}COMMIT\n*filter\n:KUBE-SEP-ONE - [0:0]\n-F KUBE-SEP-ONE\n:KUBE-SEP-ONE - [0:0]\n-X KUBE-SEP-ONE\nCOMMIT\n*filter\nCOMMIT\n`,
   };
+  /** Cases whose KUBE-SEP-ONE rules before a declaration, -F, -X or table block must not count. */
+  const replacing = Object.keys(cases).filter((name) => /declared again|flushed|deleted|second nat block|without a table|listed twice/.test(name));
+  /** Cases whose KUBE-SEP-ONE rules (10.0.0.5) count although something like a replacement follows them. */
+  const keeping = ['policy of a SEP chain after its rules', 'a SEP-named chain of another table replaced'];
   for (const [name, text] of Object.entries(cases)) {
     it(name, () => {
       let plain = plainModel(text);
@@ -154,10 +174,11 @@ describe('streaming KUBE-SEP folding: edge cases', () => {
         const redeclared = /^line \d+: chain KUBE-SEP-ONE declared again; its earlier rules are replaced$/;
         expect(plain.warnings.filter((w) => redeclared.test(w)).length).toBeGreaterThan(0);
         plain = { ...plain, warnings: plain.warnings.filter((w) => !redeclared.test(w)) };
-        if (!name.includes('left empty')) {
-          expect(plain.ladders[0]?.endpoints.map((e) => e.endpoint)).toEqual(['10.0.0.1:8080', '10.0.0.2:8080']); // not 10.0.0.7/8
-        }
       }
+      // The plain reading, which the folds must match, drops the earlier rules (10.0.0.5, 7, 8) or keeps them.
+      const endpoints = plain.ladders[0]?.endpoints.map((e) => e.endpoint);
+      if (replacing.includes(name)) expect(endpoints).toEqual(['10.0.0.1:8080', '10.0.0.2:8080']);
+      if (keeping.includes(name)) expect(endpoints).toEqual(['10.0.0.5:8080', '10.0.0.2:8080']);
       for (const declarations of ['collector', 'dump'] as const) {
         expect(streamingModel(text, 'ipv4', 0, true, declarations).model).toStrictEqual(plain);
         expect(streamingModel(text, 'ipv4', 5, false, declarations).model).toStrictEqual(plain);
@@ -177,16 +198,28 @@ describe('streaming KUBE-SEP folding: edge cases', () => {
     }
   });
 
-  it('records a declaration only when it follows rules of its chain (none for iptables-save output)', () => {
-    const declaredFirst = cases['SEP chains never referenced'] as string;
-    const collector = createEndpointChainCollector();
-    const dump = parseDump(declaredFirst, collector);
-    expect(dump.tables.get('nat')?.chains.has('KUBE-SEP-ONE')).toBe(false);
-    // No redeclaration: finish() hands back the runs as they are, the common case's shortcut.
-    expect(collector.finish(dump).get('KUBE-SEP-ONE')).toMatchObject({ dnat: '10.0.0.1:8080', start: expect.any(Number) });
-    const redeclared = createEndpointChainCollector();
-    const infos = redeclared.finish(parseDump(cases['SEP chain declared again after its rules'] as string, redeclared));
-    expect(infos.get('KUBE-SEP-ONE')).toStrictEqual({ dnat: '10.0.0.1:8080', hairpinIP: null, comment: 'ns/svc:http', protocol: 'tcp' });
+  it('hands back an entry of just the four fields per chain with rules that count, none for a chain whose rules stopped counting', () => {
+    const infos = (name: string) => {
+      const collector = createEndpointChainCollector();
+      const dump = parseDump(cases[name] as string, collector);
+      expect(dump.tables.get('nat')?.chains.has('KUBE-SEP-ONE')).toBe(false);
+      return collector.finish();
+    };
+    const one = { dnat: '10.0.0.1:8080', hairpinIP: null, comment: 'ns/svc:http', protocol: 'tcp' };
+    expect(infos('SEP chains never referenced').get('KUBE-SEP-ONE')).toStrictEqual(one);
+    for (const name of ['SEP chain declared again after its rules', 'SEP chain flushed, then its rules again', 'SEP chain deleted, then its rules again']) {
+      expect(infos(name).get('KUBE-SEP-ONE'), name).toStrictEqual(one);
+    }
+    for (const name of [
+      'SEP chain declared again, then left empty',
+      'SEP chain flushed after its rules',
+      'SEP chain deleted after its rules',
+      'SEP rules without a declaration, then flushed',
+      'SEP rules, then a second nat block that does not declare the chain',
+      'SEP rules without a table, then a nat block that does not declare the chain',
+    ]) {
+      expect(infos(name).has('KUBE-SEP-ONE'), name).toBe(false);
+    }
   });
 
   it('reads an absent SEP chain as a declared-empty one', () => {
@@ -197,7 +230,7 @@ describe('streaming KUBE-SEP folding: edge cases', () => {
     const info = (text: string, chain = 'KUBE-SEP-ONE') => {
       const collector = createEndpointChainCollector();
       const dump = parseDump(text, collector);
-      const folded = collector.finish(dump).get(chain);
+      const folded = collector.finish().get(chain);
       expect(folded?.hairpinIP).toBe(readEndpointChain(parseDump(text).tables.get('nat')?.chains.get(chain)).hairpinIP);
       return folded;
     };
@@ -211,12 +244,12 @@ describe('streaming KUBE-SEP folding: edge cases', () => {
     const collector = createEndpointChainCollector();
     const first = cases['SEP chain rules in two runs'] as string;
     const second = cases['declared but empty SEP chain'] as string;
-    const firstDump = parseDump(first, collector);
-    collector.finish(firstDump);
-    const dump = parseDump(second, collector);
+    parseDump(first, collector);
+    collector.finish();
+    parseDump(second, collector);
     const fresh = createEndpointChainCollector();
-    const freshDump = parseDump(second, fresh);
-    expect([...collector.finish(dump)]).toEqual([...fresh.finish(freshDump)]);
+    parseDump(second, fresh);
+    expect([...collector.finish()]).toEqual([...fresh.finish()]);
   });
 
   it('keeps the other tables’ SEP-named chains in the dump', () => {
@@ -224,7 +257,7 @@ describe('streaming KUBE-SEP folding: edge cases', () => {
     const dump = parseDump(cases['SEP rules in another table are kept'] as string, collector);
     expect(dump.tables.get('filter')?.chains.get('KUBE-SEP-ONE')?.rules).toHaveLength(1);
     expect(dump.tables.get('nat')?.chains.has('KUBE-SEP-ONE')).toBe(false);
-    expect(collector.finish(dump).get('KUBE-SEP-ONE')?.dnat).toBe('10.0.0.1:8080');
+    expect(collector.finish().get('KUBE-SEP-ONE')?.dnat).toBe('10.0.0.1:8080');
   });
 });
 

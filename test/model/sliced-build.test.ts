@@ -107,7 +107,7 @@ describe('buildServiceModelInSlices / planCountersInSlices / readCountersInSlice
           const folding = createChainFolding();
           const foldedDump = parseDump(text, folding.parserOptions);
           const foldedLines: AffinityLines = new Map();
-          const folded = runToEnd(buildServiceModelInSlices(foldedDump, 'ipv4', { ...folding.finish(foldedDump), affinityLines: foldedLines }, new WorkMeter(perCheckpoint)));
+          const folded = runToEnd(buildServiceModelInSlices(foldedDump, 'ipv4', { ...folding.finish(), affinityLines: foldedLines }, new WorkMeter(perCheckpoint)));
           expect(folded).toStrictEqual(model);
           expect(foldedLines).toStrictEqual(lines);
         },

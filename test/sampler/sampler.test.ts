@@ -385,7 +385,7 @@ describe('Sampler with chains folded by the source', () => {
   it('passes the read’s folded chains to buildModel, which gives the plain model', async () => {
     const folding = createChainFolding();
     const dump = parseDump(IPV4_DUMP, folding.parserOptions);
-    const folded = folding.finish(dump);
+    const folded = folding.finish();
     expect(folded.endpointChains.size).toBeGreaterThan(0);
     expect(folded.ladderChains.size).toBeGreaterThan(0);
     const read: FamilyRead = { ...ok('ipv4', IPV4_DUMP), dump, folded } as FamilyRead;
