@@ -66,8 +66,13 @@ describe('exposition text', () => {
       'm 4',
       '',
     ]);
-    // The endpoint series reused the ladder's text: one entry for the two families.
-    expect(cache.size).toBe(1);
+    // The endpoint series reused the ladder's text (one entry for the two families), and each last
+    // label's text is cached by family labels and value.
+    expect(cache.size).toBe(3);
+    const again: string[] = [];
+    familyEmitter(family(['namespace', 'service', 'endpoint']), cache, (t) => again.push(t))(head, 5, '10.0.0.1:80\n');
+    expect(cache.size).toBe(3);
+    expect(again.join('')).toContain('m{namespace="ns",service="a\\"b",endpoint="10.0.0.1:80\\n"} 5\n');
     const emit = familyEmitter(family(['namespace', 'service', 'endpoint']), cache, () => undefined);
     expect(() => emit(head, 1)).toThrow(/m: 2 label values for 3 labels/);
     expect(() => emit(['ns', 's', 'e'], 1, 'x')).toThrow(/m: 4 label values for 3 labels/);
