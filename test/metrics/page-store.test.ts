@@ -62,7 +62,8 @@ describe('PageStore', () => {
 
   it('gives a reused buffer back once its part is deflated, or when its family is dropped', async () => {
     const buffers = new PartBuffers(1 << 16, 1);
-    const store = new PageStore(codec(), buffers);
+    const c = codec();
+    const store = new PageStore(c, buffers);
     const first = store.encode(['a'.repeat(1000)]);
     expect(buffers.reused(first)).toBe(true);
     // None free until the first part is done with: the next one gets a buffer of its own.
@@ -73,7 +74,10 @@ describe('PageStore', () => {
     expect(second.buffer).toBe(first.buffer);
     store.add(second);
     store.dropLast(1);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The dropped part is still being deflated (on libuv's pool): its buffer comes back when that
+    // ends. Wait for that job, not for a fixed time (10 ms was not always enough on a loaded machine).
+    await c.deflate.mock.results.at(-1)?.value;
+    await new Promise((resolve) => setImmediate(resolve));
     expect(store.encode(['d']).buffer).toBe(first.buffer);
     expect(Buffer.concat(await store.plain()).toString()).toBe('a'.repeat(1000));
   });
