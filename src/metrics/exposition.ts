@@ -179,7 +179,8 @@ export function familyEmitter(family: MetricFamily, labels: LabelTextCache, writ
     }
     // Piece by piece, not one concatenated line: at 740k series the line strings alone were ~80 MiB
     // of garbage per render; the writer joins the pieces into ~1 MiB parts anyway. The value's piece
-    // is short (usually made flat, not a rope): three pieces a series join faster than five.
+    // is short (usually made flat, not a rope): three pieces a series join faster than five. An
+    // endpoint's series has four: its ladder's text and its endpoint's, both cached.
     write(name);
     if (lastValue !== undefined) {
       if (names.length > 1) {
