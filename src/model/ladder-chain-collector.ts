@@ -15,6 +15,7 @@
  */
 import type { Rule } from '../iptables/types.js';
 import { isEndpointChain, serviceChainPrefix } from './chain-names.js';
+import { ChainFolds } from './chain-folds.js';
 import { LadderChainFold, type LadderChainRead } from './ladder-chain.js';
 
 export interface LadderChainCollector {
@@ -69,44 +70,15 @@ export function isLadderChain(chain: string): boolean {
 }
 
 export function createLadderChainCollector(): LadderChainCollector {
-  let folds = new Map<string, LadderChainFold>();
-  // A chain's rules come one after another: the last chain's answer and fold skip the prefix test and
-  // the Map for all but its first rule.
-  let lastTable = '';
-  let lastChain = '';
-  let lastFold: LadderChainFold | null = null;
-  const forget = (): void => {
-    lastTable = '';
-    lastChain = '';
-    lastFold = null;
-  };
+  const folds = new ChainFolds<LadderChainFold>(isLadderChain, () => new LadderChainFold());
   return {
     onRule(table, rule) {
-      if (rule.chain !== lastChain || table !== lastTable) {
-        lastTable = table;
-        lastChain = rule.chain;
-        lastFold = null;
-        if (table === 'nat' && isLadderChain(rule.chain)) {
-          lastFold = folds.get(rule.chain) ?? null;
-          if (lastFold === null) folds.set(rule.chain, (lastFold = new LadderChainFold()));
-        }
-      }
-      lastFold?.add(rule);
+      folds.foldOf(table, rule.chain)?.add(rule);
     },
-    // The parser asks just after onRule, about the same rule: lastFold is that rule's chain's fold.
-    keepRule: (_table, rule) => lastFold === null || rule.target === null || !isEndpointChain(rule.target),
-    onRulesReplaced(table, chain) {
-      if (table !== 'nat') return;
-      if (chain === null) folds.clear();
-      else folds.delete(chain);
-      forget();
-    },
-    finish(endpointInComment) {
-      const result = new FoldedLadders(folds, endpointInComment);
-      folds = new Map();
-      forget();
-      return result;
-    },
+    // The parser asks just after onRule, about the same rule: the answer for its chain is cached.
+    keepRule: (table, rule) => !folds.folds(table, rule.chain) || rule.target === null || !isEndpointChain(rule.target),
+    onRulesReplaced: (table, chain) => folds.rulesReplaced(table, chain),
+    finish: (endpointInComment) => new FoldedLadders(folds.take(), endpointInComment),
   };
 }
 
