@@ -59,29 +59,15 @@ export class LabelTextCache {
    * family, call it once per series.
    */
   forNames(names: readonly string[]): (values: readonly string[]) => string {
-    const texts = this.textsFor(names);
+    const key = names.join('\u0000');
     // `{a="`, `",b="`, ...: the text between the values, made once per family.
     const prefixes = names.map((name, i) => `${i === 0 ? '{' : '",'}${name}="`);
-    if (this.kept === undefined) {
-      return (values) => {
-        let text = texts.get(values);
-        if (text === undefined) {
-          text = renderLabels(prefixes, values);
-          texts.set(values, text);
-        }
-        return text;
-      };
-    }
-    const keptTexts = this.kept.texts.textsFor(names);
-    const owns = this.kept.owns;
-    return (values) => {
-      let text = keptTexts.get(values) ?? texts.get(values);
-      if (text === undefined) {
-        text = renderLabels(prefixes, values);
-        (owns(values) ? keptTexts : texts).set(values, text);
-      }
-      return text;
-    };
+    const text = this.readThrough(
+      (cache) => cache.byNames,
+      key,
+      (values: readonly string[]) => renderLabels(prefixes, values),
+    );
+    return (values) => text(values, values);
   }
 
   /**
@@ -92,28 +78,43 @@ export class LabelTextCache {
    * the layout (at most one per endpoint of the layout).
    */
   forLast(names: readonly string[]): (values: readonly string[], value: string) => string {
-    const key = names.join('\u0000');
-    const texts = mapIn(this.lastByNames, key);
     const opening = `${names.length > 1 ? ',' : '{'}${names.at(-1) ?? ''}="`;
     // A join, not a template: the text is flat, not a rope every part's join would walk again.
-    const render = (value: string): string => [opening, escapeLabelValue(value), '"}'].join('');
+    return this.readThrough(
+      (cache) => cache.lastByNames,
+      names.join('\u0000'),
+      (value: string) => [opening, escapeLabelValue(value), '"}'].join(''),
+    );
+  }
+
+  /**
+   * A text by `textKey` (a values array, or a last label's value) among the texts of `namesKey`, made
+   * with `render` on a miss. With `kept`, its texts are read first, and a text made for a series whose
+   * values array is the layout's (`owns`) is stored there, any other in this cache.
+   */
+  private readThrough<K>(
+    textsOf: (cache: LabelTextCache) => Map<string, Map<K, string>>,
+    namesKey: string,
+    render: (textKey: K) => string,
+  ): (values: readonly string[], textKey: K) => string {
+    const texts = mapIn(textsOf(this), namesKey);
     if (this.kept === undefined) {
-      return (_values, value) => {
-        let text = texts.get(value);
+      return (_values, textKey) => {
+        let text = texts.get(textKey);
         if (text === undefined) {
-          text = render(value);
-          texts.set(value, text);
+          text = render(textKey);
+          texts.set(textKey, text);
         }
         return text;
       };
     }
-    const keptTexts = mapIn(this.kept.texts.lastByNames, key);
+    const keptTexts = mapIn(textsOf(this.kept.texts), namesKey);
     const owns = this.kept.owns;
-    return (values, value) => {
-      let text = keptTexts.get(value) ?? texts.get(value);
+    return (values, textKey) => {
+      let text = keptTexts.get(textKey) ?? texts.get(textKey);
       if (text === undefined) {
-        text = render(value);
-        (owns(values) ? keptTexts : texts).set(value, text);
+        text = render(textKey);
+        (owns(values) ? keptTexts : texts).set(textKey, text);
       }
       return text;
     };
@@ -125,10 +126,6 @@ export class LabelTextCache {
     for (const texts of this.byNames.values()) size += texts.size;
     for (const texts of this.lastByNames.values()) size += texts.size;
     return size;
-  }
-
-  private textsFor(names: readonly string[]): Map<readonly string[], string> {
-    return mapIn(this.byNames, names.join('\u0000'));
   }
 }
 
