@@ -215,6 +215,8 @@ export class Sampler {
       let stage: SampleStage | null = read.ok ? null : read.stage;
       if (read.ok) {
         try {
+          // The source's own build failed: its folded chains are spent, so it is not built again.
+          if (read.modelError !== undefined) throw read.modelError;
           // runInSlices lets scrapes in before it starts, and between slices.
           const buildOptions = read.folded ?? {};
           const model =

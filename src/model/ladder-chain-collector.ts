@@ -39,19 +39,26 @@ export interface LadderChainCollector {
  */
 export class FoldedLadders {
   private readonly reads = new Map<string, LadderChainRead>();
+  /** Some chain was released: the folds no longer cover the dump's ladder chains. */
+  private spent = false;
 
   constructor(
-    private readonly folds: ReadonlyMap<string, LadderChainFold>,
+    private readonly folds: Map<string, LadderChainFold>,
     private readonly endpointInComment?: (sepChain: string) => boolean,
   ) {}
 
-  /** Chains folded. */
+  /** Chains folded and not released. */
   get size(): number {
     return this.folds.size;
   }
 
-  /** The read of a folded chain; undefined for a chain not folded (read it from the dump). */
+  /**
+   * The read of a folded chain; undefined for a chain not folded (read it from the dump). Throws once
+   * a chain was released: the dump does not hold the folded rules, so reading it instead would give a
+   * ladder without endpoints.
+   */
   get(chain: string): LadderChainRead | undefined {
+    if (this.spent) throw new Error(`model: the folded ladder chains were released by the model build that read them (${chain}); a parse is built into a model once`);
     let read = this.reads.get(chain);
     if (read !== undefined) return read;
     const fold = this.folds.get(chain);
@@ -60,6 +67,13 @@ export class FoldedLadders {
     if (this.endpointInComment !== undefined) dropUnreadComments(read, this.endpointInComment);
     this.reads.set(chain, read);
     return read;
+  }
+
+  /** Frees a chain's fold and read once its ladder is built (BuildServiceModelOptions.releaseFolds). */
+  release(chain: string): void {
+    this.spent = true;
+    this.folds.delete(chain);
+    this.reads.delete(chain);
   }
 }
 

@@ -42,6 +42,7 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
       readonly dump: ParsedDump;
       readonly model?: ServiceModel;
       readonly folded?: FoldedChains;
+      readonly modelError?: Error;
       readonly readKind?: ReadKind;
     },
     result: { readonly outputBytes: number; readonly durationSeconds: number },
@@ -75,10 +76,13 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
       for (const { ipFamily, dump, folded, scan } of result.dumps) {
         const parsed = scan === undefined ? null : await refresherOf(ipFamily).parsed(scan, dump, ipFamily, folded, signal);
         // With the model built, the read carries the dump without its rules (CounterRefresher.parsed).
+        const readKind = reread ? ('reparsed' as const) : ('parsed' as const);
         const parts =
           parsed === null
             ? { dump, ...(folded === undefined ? {} : { folded }) }
-            : { dump: parsed.dump, model: parsed.model, readKind: reread ? ('reparsed' as const) : ('parsed' as const) };
+            : 'modelError' in parsed
+              ? { dump, modelError: parsed.modelError, readKind }
+              : { dump: parsed.dump, model: parsed.model, readKind };
         reads.push(okRead(ipFamily, parts, result));
       }
       return reads;

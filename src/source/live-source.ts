@@ -99,10 +99,12 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
       };
       if (refresher === undefined || result.scan === undefined) return read;
       const parsed = await refresher.parsed(result.scan, result.dump, ipFamily, result.folded, signal);
-      if (parsed === null) return read;
-      // The model is built: hand on the dump without its rules, and not the folded chains.
+      // The folded chains are spent either way: the model is built (hand on the dump without its
+      // rules), or its build failed (the sampler reports the error).
       const { folded: _folded, ...meta } = read;
-      return { ...meta, dump: parsed.dump, model: parsed.model, readKind: reread ? 'reparsed' : 'parsed' };
+      const readKind = reread ? 'reparsed' : 'parsed';
+      if ('modelError' in parsed) return { ...meta, modelError: parsed.modelError, readKind };
+      return { ...meta, dump: parsed.dump, model: parsed.model, readKind };
     } catch (error) {
       if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;
       const outputBytes = isSaveError(error) ? (error.context.outputBytes ?? 0) : 0;

@@ -29,6 +29,8 @@ export interface FamilyReadOk extends FamilyReadBase {
   readonly model?: ServiceModel;
   /** Chains folded while parsing (their rules are not in `dump`): for buildServiceModel. */
   readonly folded?: FoldedChains;
+  /** The source built the model and that threw (CounterRefresher.parsed): the read's model stage failed. */
+  readonly modelError?: Error;
   /**
    * With the counter refresh on: `refreshed` (rules unchanged, counters read into the last model),
    * `parsed`, or `reparsed` (a scan-only read found changed rules; the output was read again and parsed).

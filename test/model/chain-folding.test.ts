@@ -22,15 +22,24 @@ function plainModel(text: string, family: IpFamily = 'ipv4'): ServiceModel {
  */
 const SEP_DECLARED_AGAIN = /^line \d+: chain KUBE-SEP-\S+ declared again; its earlier rules are replaced$/;
 
-/** `text` through a folding DumpParser, in `chunkSize`-byte pieces (0: at once). */
-function foldedRead(text: string, family: IpFamily, chunkSize: number, fastPath: boolean): { model: ServiceModel; dump: ParsedDump } {
+/**
+ * `text` through a folding DumpParser, in `chunkSize`-byte pieces (0: at once). With `releaseFolds`,
+ * the build frees the folds as it goes, and they must be empty after it.
+ */
+function foldedRead(text: string, family: IpFamily, chunkSize: number, fastPath: boolean, releaseFolds = false): { model: ServiceModel; dump: ParsedDump } {
   const folding = createChainFolding();
   const parser = new DumpParser({ ...folding.parserOptions, fastPath });
   const bytes = Buffer.from(text, 'utf8');
   if (chunkSize <= 0) parser.push(bytes);
   else for (let i = 0; i < bytes.length; i += chunkSize) parser.push(bytes.subarray(i, i + chunkSize));
   const dump = parser.end();
-  return { model: buildServiceModel(dump, family, folding.finish()), dump };
+  const folded = folding.finish();
+  const model = buildServiceModel(dump, family, { ...folded, releaseFolds });
+  if (releaseFolds) {
+    expect(folded.ladderChains.size).toBe(0);
+    expect(folded.endpointChains.size).toBe(0);
+  }
+  return { model, dump };
 }
 
 /** Rules the folded dump still holds that jump from a ladder chain to a KUBE-SEP chain (none expected). */
@@ -57,6 +66,7 @@ describe('folding while parsing gives the plain model', () => {
         expect(whole.model).toStrictEqual(plain);
         expect(keptSepJumps(whole.dump)).toBe(0);
         expect(foldedRead(text, family, 7, false).model).toStrictEqual(plain);
+        expect(foldedRead(text, family, 0, true, true).model).toStrictEqual(plain);
       }
     });
   }
@@ -115,11 +125,12 @@ describe('folding ladder chains: restore-style and odd inputs', () => {
       const sepDeclaredAgain = plain.warnings.filter((w) => SEP_DECLARED_AGAIN.test(w));
       expect(sepDeclaredAgain.length > 0).toBe(name.startsWith('SEP chain declared again'));
       plain = { ...plain, warnings: plain.warnings.filter((w) => !SEP_DECLARED_AGAIN.test(w)) };
-      for (const [chunkSize, fastPath] of [
-        [0, true],
-        [5, false],
+      for (const [chunkSize, fastPath, releaseFolds] of [
+        [0, true, false],
+        [5, false, false],
+        [0, true, true],
       ] as const) {
-        const { model, dump } = foldedRead(text, 'ipv4', chunkSize, fastPath);
+        const { model, dump } = foldedRead(text, 'ipv4', chunkSize, fastPath, releaseFolds);
         expect(model).toStrictEqual(plain);
         expect(keptSepJumps(dump)).toBe(0);
       }

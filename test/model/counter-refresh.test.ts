@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_LINE_BYTES, parseDump } from '../../src/iptables/parse-dump.js';
+import { DumpParser, MAX_LINE_BYTES, parseDump } from '../../src/iptables/parse-dump.js';
 import { buildServiceModel } from '../../src/model/build-service-model.js';
+import { createChainFolding } from '../../src/model/chain-folding.js';
 import type { Ladder, ServiceModel } from '../../src/model/types.js';
 import { applyCounters, planCounters } from '../../src/model/counter-refresh/counter-plan.js';
 import { CounterRefresher } from '../../src/model/counter-refresh/counter-refresher.js';
@@ -195,6 +196,30 @@ describe('CounterRefresher', () => {
     await parsed(recount(changed, 3), refresher);
     expect(refresher.scanOnly).toBe(true);
     expect(refresher.stats).toEqual({ refreshed: 1, parsed: 4, missed: 1 });
+  });
+
+  it('builds from the folded chains once, freeing them; a build that throws is returned, the refresher unchanged', async () => {
+    const folding = createChainFolding();
+    const parser = new DumpParser(folding.parserOptions);
+    parser.push(Buffer.from(text, 'utf8'));
+    const dump = parser.end();
+    const folded = folding.finish();
+    expect(folded.ladderChains.size).toBe(30);
+    expect(folded.endpointChains.size).toBe(90);
+    const refresher = new CounterRefresher();
+    const first = await refresher.parsed(scan(text), dump, 'ipv4', folded);
+    if ('modelError' in first) throw first.modelError;
+    expect(first.model).toStrictEqual(buildServiceModel(parseDump(text), 'ipv4'));
+    expect(folded.ladderChains.size).toBe(0);
+    expect(folded.endpointChains.size).toBe(0);
+
+    // Spent folds do not read as "not folded" (a model without endpoints): the build throws.
+    const again = await refresher.parsed(scan(text), dump, 'ipv4', folded);
+    if (!('modelError' in again)) throw new Error('built twice from spent folds');
+    expect(again.modelError.message).toMatch(/^model: the folded ladder chains were released by the model build that read them \(KUBE-S[VE][CL]-\w+\); a parse is built into a model once$/);
+    expect(refresher.stats).toEqual({ refreshed: 0, parsed: 1, missed: 0 });
+    expect(refresher.scanOnly).toBe(false);
+    expect(await refresher.refresh(scan(recount(text, 1)))).not.toBeNull();
   });
 
   it('a refreshed read reports the parsed read’s findings, not its rules', async () => {

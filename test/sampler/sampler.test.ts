@@ -8,7 +8,7 @@ import type { IpFamily } from '../../src/iptables/types.js';
 import type { Logger } from '../../src/logger-types.js';
 import { Sampler, type AnalyzeFn } from '../../src/sampler.js';
 import { adaptiveIntervalSeconds } from '../../src/sampler/adaptive-interval.js';
-import type { FamilyRead, SampleSource } from '../../src/source/sample-source.js';
+import type { FamilyRead, FamilyReadOk, SampleSource } from '../../src/source/sample-source.js';
 import { SaveError } from '../../src/source/save-error.js';
 import type { Snapshot } from '../../src/snapshot.js';
 import { IPV4_DUMP, IPV6_DUMP } from '../source/dump-texts.js';
@@ -304,6 +304,28 @@ describe('Sampler', () => {
     expect(sampler.snapshot.families[0]?.error).toBe('model bug');
     // No fresh model at all: analysis is not run, the previous result stays.
     expect(models).toEqual([1]);
+    await sampler.stop();
+  });
+
+  it("reports a source's failed model build under 'model' without building again", async () => {
+    const clock = new FakeClock();
+    let builds = 0;
+    const failedBuild: FamilyRead = { ...(ok('ipv4', IPV4_DUMP) as FamilyReadOk), modelError: new Error('spent folds') };
+    const script = new ScriptedSource().then([ok('ipv4', IPV4_DUMP)]).then([failedBuild]);
+    const sampler = new Sampler({
+      source: script.source,
+      clock,
+      buildModel: (dump, family) => {
+        builds++;
+        return buildServiceModel(dump, family);
+      },
+    });
+    sampler.start();
+    await settle();
+    await clock.advance(10_000);
+    expect(builds).toBe(1);
+    expect(sampler.snapshot.errorsTotal.model).toBe(1);
+    expect(sampler.snapshot.families[0]?.error).toBe('spent folds');
     await sampler.stop();
   });
 

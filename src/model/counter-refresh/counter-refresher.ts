@@ -45,6 +45,14 @@ export interface ParsedRead {
   readonly dump: ParsedDump;
 }
 
+/**
+ * A parsed read whose model build threw. The build spent the folded chains (releaseFolds), so the
+ * caller reports this error as the read's model stage rather than build again.
+ */
+export interface FailedBuild {
+  readonly modelError: Error;
+}
+
 export interface CounterRefresherStats {
   /** Reads answered by a refresh. */
   readonly refreshed: number;
@@ -74,8 +82,8 @@ export class CounterRefresher {
   /**
    * After a parsed read: builds its model and remembers it to refresh from, when the scan allows (no
    * malformed counters, a plan that reproduces the model); gives the model and the dump without its
-   * rules. Null when building the model threw: the sampler then builds it again from `dump` and
-   * reports the failure as its model stage.
+   * rules, or the error when building the model threw (the refresher is then unchanged). The build
+   * frees the folded chains as it goes (releaseFolds): they cannot be built from again.
    *
    * The model and the plan are built in slices (runInSlices; ~1 s at 20,000 services × 10 endpoints).
    * Rejects with the signal's reason when it aborts in between; the refresher is then unchanged.
@@ -86,14 +94,14 @@ export class CounterRefresher {
     ipFamily: IpFamily,
     folded?: FoldedChains,
     signal?: AbortSignal,
-  ): Promise<ParsedRead | null> {
+  ): Promise<ParsedRead | FailedBuild> {
     const affinityLines = new Map<string, readonly (readonly number[])[]>();
     let model: ServiceModel;
     try {
-      model = await runInSlices(buildServiceModelInSlices(dump, ipFamily, { ...folded, affinityLines }), { signal });
+      model = await runInSlices(buildServiceModelInSlices(dump, ipFamily, { ...folded, affinityLines, releaseFolds: true }), { signal });
     } catch (error) {
       if (signal?.aborted === true) throw error;
-      return null;
+      return { modelError: error instanceof Error ? error : new Error(String(error)) };
     }
     const plan = scan.notReusable === null && !dump.truncated ? await runInSlices(planCountersInSlices(model, affinityLines, scan.packets), { signal }) : null;
     this.parsedCount++;

@@ -131,9 +131,10 @@ describe('refreshed reads: counters as arrays, analysed without endpoint objects
     const refresher = new CounterRefresher();
     await refresher.parsed(scan(text), parseDump(text), 'ipv4');
     const base = await refresher.parsed(scan(text), parseDump(text), 'ipv4');
+    if ('modelError' in base) throw base.modelError;
     const later = laterOutputs(text)[0] ?? '';
     const read = await refresher.refresh(scan(later));
-    expect(read?.model.counters?.ladders).toBe(base?.model.ladders);
+    expect(read?.model.counters?.ladders).toBe(base.model.ladders);
     expect(read?.model).toStrictEqual(buildServiceModel(parseDump(later), 'ipv4'));
   });
 });
