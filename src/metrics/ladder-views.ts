@@ -52,6 +52,10 @@ export function* ladderViewSteps(snapshot: Snapshot, filter: EndpointFilter, max
   if (cached !== null && layoutFits(cached, stats, filter)) {
     layout = cached;
   } else {
+    // Let the old layout go first: after a parsed read it is all that still holds the last model
+    // (71 MiB with its label texts at 20,000 services × 10 endpoints), which would stay live while
+    // the new layout is built, at the render where a parsed read's heap peaks.
+    if (cache !== undefined) cache.layout = null;
     layout = yield* buildLadderLayout(stats, filter);
     if (cache !== undefined) cache.layout = layout;
   }

@@ -9,7 +9,7 @@ import type { LadderStats } from '../../src/analysis/types.js';
 import { createEndpointFilter } from '../../src/metrics/endpoint-filter.js';
 import { LabelTextCache, renderFamily } from '../../src/metrics/exposition.js';
 import { METRIC_FAMILIES } from '../../src/metrics/families/index.js';
-import { buildLadderViews, LadderLayoutCache } from '../../src/metrics/ladder-views.js';
+import { buildLadderViews, LadderLayoutCache, ladderViewSteps } from '../../src/metrics/ladder-views.js';
 import { renderPageSteps } from '../../src/metrics/page-render.js';
 import { PageStore } from '../../src/metrics/page-store.js';
 import { PartBuffers } from '../../src/metrics/part-buffers.js';
@@ -96,6 +96,20 @@ describe('ladder layout kept between renders', () => {
     const reordered = first.analysis as NonNullable<Snapshot['analysis']>;
     await render({ ...first, analysis: { ...reordered, ladders: [...reordered.ladders].reverse() } }, 0, layouts);
     expect(layouts.layout?.source[0]).toBe(reordered.ladders.at(-1)?.ladder);
+  });
+
+  it('lets a layout that does not fit go before building the next (it may be all that holds the last model)', async () => {
+    const first = snapshot();
+    const layouts = new LadderLayoutCache();
+    await render(first, 0, layouts);
+    const built = layouts.layout;
+    const steps = ladderViewSteps(renamed(first), filter, 0, layouts);
+    expect(steps.next().done).toBe(false);
+    expect(layouts.layout).toBeNull();
+    let step = steps.next();
+    while (step.done !== true) step = steps.next();
+    expect(layouts.layout).not.toBeNull();
+    expect(layouts.layout).not.toBe(built);
   });
 
   it("keeps label text only for the layout's own arrays, not for those families build per series", async () => {
