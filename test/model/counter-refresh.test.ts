@@ -11,7 +11,7 @@ import { buildServiceModel } from '../../src/model/build-service-model.js';
 import { createChainFolding } from '../../src/model/chain-folding.js';
 import type { Ladder, ServiceModel } from '../../src/model/types.js';
 import { applyCounters, planCounters } from '../../src/model/counter-refresh/counter-plan.js';
-import { CounterRefresher } from '../../src/model/counter-refresh/counter-refresher.js';
+import { CHURN_READS, CounterRefresher } from '../../src/model/counter-refresh/counter-refresher.js';
 import { StructureScanner, type StructureScan } from '../../src/model/counter-refresh/structure-scanner.js';
 import { readDumpFile } from '../../src/source/file-source.js';
 import { generateBulkRuleset } from '../../src/lab/ruleset/bulk.js';
@@ -174,12 +174,11 @@ describe('CounterRefresher', () => {
   const text = generateBulkRuleset({ services: 30, endpointsPerService: 3, seed: 5, comments: true });
   const parsed = (t: string, refresher: CounterRefresher) => refresher.parsed(scan(t), parseDump(t), 'ipv4');
 
-  it('goes scan-only once two reads show the same rules, and back to parsing when they change', async () => {
+  it('goes scan-only from the first parse on; an isolated change costs one read twice, churn makes reads parse', async () => {
     const refresher = new CounterRefresher();
     expect(refresher.scanOnly).toBe(false);
+    // Start-up: the first parsed read is trusted to hold (one parse, not two, on a quiet node).
     await parsed(text, refresher);
-    expect(refresher.scanOnly).toBe(false);
-    await parsed(recount(text, 1), refresher);
     expect(refresher.scanOnly).toBe(true);
 
     const later = recount(text, 2);
@@ -187,15 +186,47 @@ describe('CounterRefresher', () => {
     expect(refreshed?.model).toStrictEqual(buildServiceModel(parseDump(later), 'ipv4'));
     expect(refresher.scanOnly).toBe(true);
 
-    // kube-proxy removed an endpoint: the digest differs, the refresh refuses, the next read parses.
+    // kube-proxy removed an endpoint: the digest differs, the refresh refuses (the source reads again,
+    // parsing). The first change in a while is taken as isolated: the next read is scan-only again.
     const changed = later.replace(/^.*-j KUBE-SEP-.*$/m, '');
     expect(await refresher.refresh(scan(changed))).toBeNull();
-    expect(refresher.scanOnly).toBe(false);
     await parsed(changed, refresher);
-    expect(refresher.scanOnly).toBe(false);
-    await parsed(recount(changed, 3), refresher);
     expect(refresher.scanOnly).toBe(true);
-    expect(refresher.stats).toEqual({ refreshed: 1, parsed: 4, missed: 1 });
+    expect(await refresher.refresh(scan(recount(changed, 1)))).not.toBeNull();
+
+    // Another change within CHURN_READS reads: churn. Reads parse until two in a row show one digest.
+    const changedAgain = changed.replace(/^.*-j KUBE-SEP-.*$/m, '');
+    expect(await refresher.refresh(scan(changedAgain))).toBeNull();
+    await parsed(changedAgain, refresher);
+    expect(refresher.scanOnly).toBe(false);
+    const third = changedAgain.replace(/^.*-j KUBE-SEP-.*$/m, '');
+    await parsed(third, refresher);
+    expect(refresher.scanOnly).toBe(false);
+    await parsed(recount(third, 3), refresher);
+    expect(refresher.scanOnly).toBe(true);
+    expect(refresher.stats).toEqual({ refreshed: 2, parsed: 5, missed: 2 });
+  });
+
+  it(`a change ${CHURN_READS} reads or more after the last one is isolated again`, async () => {
+    const refresher = new CounterRefresher();
+    await parsed(text, refresher);
+    const changed = text.replace(/^.*-j KUBE-SEP-.*$/m, '');
+    expect(await refresher.refresh(scan(changed))).toBeNull();
+    await parsed(changed, refresher);
+    for (let i = 1; i < CHURN_READS; i++) expect(await refresher.refresh(scan(recount(changed, i)))).not.toBeNull();
+    const changedAgain = changed.replace(/^.*-j KUBE-SEP-.*$/m, '');
+    expect(await refresher.refresh(scan(changedAgain))).toBeNull();
+    await parsed(changedAgain, refresher);
+    expect(refresher.scanOnly).toBe(true);
+    // One read fewer between the misses would have been churn.
+    const churned = new CounterRefresher();
+    await parsed(text, churned);
+    expect(await churned.refresh(scan(changed))).toBeNull();
+    await parsed(changed, churned);
+    for (let i = 1; i < CHURN_READS - 1; i++) expect(await churned.refresh(scan(recount(changed, i)))).not.toBeNull();
+    expect(await churned.refresh(scan(changedAgain))).toBeNull();
+    await parsed(changedAgain, churned);
+    expect(churned.scanOnly).toBe(false);
   });
 
   it('builds from the folded chains once, freeing them; a build that throws is returned, the refresher unchanged', async () => {
@@ -218,7 +249,7 @@ describe('CounterRefresher', () => {
     if (!('modelError' in again)) throw new Error('built twice from spent folds');
     expect(again.modelError.message).toMatch(/^model: the folded ladder chains were released by the model build that read them \(KUBE-S[VE][CL]-\w+\); a parse is built into a model once$/);
     expect(refresher.stats).toEqual({ refreshed: 0, parsed: 1, missed: 0 });
-    expect(refresher.scanOnly).toBe(false);
+    expect(refresher.scanOnly).toBe(true);
     expect(await refresher.refresh(scan(recount(text, 1)))).not.toBeNull();
   });
 

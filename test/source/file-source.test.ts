@@ -133,16 +133,21 @@ describe('createFileSource', () => {
         return `${r.ipFamily}:${r.model.ladders.flatMap((l) => l.endpoints.map((e) => e.connections)).join(',')}:${r.dump.tables.get('nat')?.chains.size ?? 0}:${r.readKind ?? ''}`;
       });
     expect(await sample()).toEqual(['ipv4:30,10:1:parsed']);
+    // The first parsed read is trusted to hold: the next read is a refresh. Every read with a model
+    // carries the dump without its rules, only KUBE-SERVICES left of its chains (CounterRefresher.parsed).
     dir.fixture('v4.txt', recount(IPV4_DUMP, 1));
-    expect(await sample()).toEqual(['ipv4:31,11:1:parsed']);
-    // Same rules twice: this read is a refresh. Every read with a model carries the dump without its
-    // rules, only KUBE-SERVICES left of its chains (CounterRefresher.parsed).
+    expect(await sample()).toEqual(['ipv4:31,11:1:refreshed']);
     dir.fixture('v4.txt', recount(IPV4_DUMP, 2));
     expect(await sample()).toEqual(['ipv4:32,12:1:refreshed']);
     dir.fixture('v4.txt', recount(IPV4_DUMP + IPV6_DUMP, 3));
     expect(await sample()).toEqual(['ipv4:33,13:1:reparsed', 'ipv6:7,6:1:reparsed']);
+    // A first change in a while is taken as isolated: the next read tries scan-only, misses (the
+    // probability changed, the IPv6 rules went) and reads again, parsing.
     dir.fixture('v4.txt', recount(IPV4_DUMP, 4).replace('0.50000000000', '0.25000000000'));
-    expect(await sample()).toEqual(['ipv4:34,14:1:parsed']);
+    expect(await sample()).toEqual(['ipv4:34,14:1:reparsed']);
+    // Two misses within CHURN_READS reads: churn, so the next read parses without trying a scan first.
+    dir.fixture('v4.txt', recount(IPV4_DUMP, 5));
+    expect(await sample()).toEqual(['ipv4:35,15:1:parsed']);
   });
 
   it('reports an unreadable file as a failed save, not a throw', async () => {

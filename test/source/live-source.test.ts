@@ -141,8 +141,8 @@ describe('createLiveSource', () => {
       writeFileSync(file, recount(IPV4_DUMP, 5));
       const second = await sample();
       expect(connections(second)).toEqual([35, 15]);
-      expect(kind(second)).toBe('parsed');
-      // Two parsed reads with the same rules: from now on a read is scanned only.
+      // The first parsed read is trusted to hold (one parse at start-up): from now on a read is scanned only.
+      expect(kind(second)).toBe('refreshed');
       writeFileSync(file, recount(IPV4_DUMP, 9));
       const third = await sample();
       expect(connections(third)).toEqual([39, 19]);
@@ -159,6 +159,23 @@ describe('createLiveSource', () => {
       expect(connections(fourth)).toEqual([50]);
       expect(kind(fourth)).toBe('reparsed');
       expect(saves()).toBe(5);
+      // The first change in a while is isolated: the next read is scanned only.
+      writeFileSync(file, recount(oneEndpoint, 1));
+      const fifth = await sample();
+      expect(connections(fifth)).toEqual([51]);
+      expect(kind(fifth)).toBe('refreshed');
+      expect(saves()).toBe(6);
+      // A second change soon after is churn: after its second save, reads parse until the rules hold
+      // still for two reads.
+      writeFileSync(file, recount(IPV4_DUMP, 30));
+      expect(kind(await sample())).toBe('reparsed');
+      writeFileSync(file, recount(IPV4_DUMP, 31));
+      expect(kind(await sample())).toBe('parsed');
+      writeFileSync(file, recount(IPV4_DUMP, 32));
+      const last = await sample();
+      expect(kind(last)).toBe('refreshed');
+      expect(connections(last)).toEqual([62, 42]);
+      expect(saves()).toBe(10);
     });
 
     it('--sample.refresh-counters=false parses every read', async () => {

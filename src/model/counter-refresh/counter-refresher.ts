@@ -6,10 +6,13 @@
  * output, re-reads the counters into that output's model (CounterPlan).
  *
  * A scan-only read that finds a different structure has no parse to fall back on: the source must
- * read again, parsing. So scan-only reads are tried only while the structure is stable — the last
- * read (parsed or scanned) had the same digest as the one before it. On a node whose rules change
- * every sample, every read parses (with the scan alongside, about a tenth more work) and none is
- * read twice; on a quiet node, one read in a change costs two reads.
+ * read again, parsing. So scan-only reads are tried while the structure looks stable: from the first
+ * parsed read on (most nodes' rules change rarely, and a second full parse at start-up cost ~10 s of
+ * CPU at 20,000 services × 10 endpoints), and after an isolated change. A miss within
+ * CHURN_READS reads of the last one means the rules are churning: reads then parse until two in a
+ * row show one digest. So on a node whose rules change every sample, every read parses (with the
+ * scan alongside, about a tenth more work) and few are read twice; on a quiet node a change costs
+ * one read twice and one parse, not two.
  */
 import type { IpFamily, ParsedDump, Table } from '../../iptables/types.js';
 import { runInSlices } from '../../slices.js';
@@ -19,6 +22,9 @@ import type { ServiceModel } from '../types.js';
 import { planCountersInSlices, readCountersInSlices, type CounterPlan } from './counter-plan.js';
 import { refreshedModel } from './refreshed-model.js';
 import type { StructureScan } from './structure-scanner.js';
+
+/** A scan-only read that misses within this many reads of the last miss means the rules are churning. */
+export const CHURN_READS = 10;
 
 /** What a parsed read left to refresh from. */
 interface Base {
@@ -66,13 +72,17 @@ export class CounterRefresher {
   private base: Base | null = null;
   /** The last read had the digest of the read before it. */
   private stable = false;
+  /** Two misses within CHURN_READS reads, and no stable pair of reads since: wait for two equal digests. */
+  private churning = false;
+  /** Reads (parsed or refreshed) since the last scan-only read that missed. */
+  private readsSinceMiss = Number.POSITIVE_INFINITY;
   private refreshed = 0;
   private parsedCount = 0;
   private missed = 0;
 
   /** True when the next read should be scan-only (then call refresh); false: parse and scan (then call parsed). */
   get scanOnly(): boolean {
-    return this.base !== null && this.stable;
+    return this.base !== null && (this.stable || !this.churning);
   }
 
   get stats(): CounterRefresherStats {
@@ -105,7 +115,9 @@ export class CounterRefresher {
     }
     const plan = scan.notReusable === null && !dump.truncated ? await runInSlices(planCountersInSlices(model, affinityLines, scan.packets), { signal }) : null;
     this.parsedCount++;
+    this.readsSinceMiss++;
     this.stable = scan.notReusable === null && this.base !== null && this.base.digest === scan.digest;
+    if (this.stable) this.churning = false;
     const lean = withoutRules(dump);
     this.base = plan === null ? null : { digest: scan.digest, model, plan, dump: lean };
     return { model, dump: lean };
@@ -121,11 +133,14 @@ export class CounterRefresher {
     const base = this.base;
     if (base === null || scan.notReusable !== null || scan.digest !== base.digest) {
       this.stable = false;
+      this.churning = this.readsSinceMiss < CHURN_READS;
+      this.readsSinceMiss = 0;
       this.missed++;
       return null;
     }
     const counters = await runInSlices(readCountersInSlices(base.model, base.plan, scan.packets), { signal });
     this.refreshed++;
+    this.readsSinceMiss++;
     return { model: refreshedModel(base.model, counters), dump: base.dump };
   }
 }
