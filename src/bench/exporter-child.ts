@@ -4,8 +4,11 @@
  * (model, analysis, 10 s apart on its clock) and the metrics page rendered with schedule(), then one
  * gzip scrape of it as Prometheus makes — with no HTTP. Prints one JSON line per sample (RSS, heap,
  * durations, how the read was taken) and a final line with peak RSS. memory.ts runs it with the
- * image's node environment (IMAGE_NODE_ENV). Usage: node dist/bench/exporter-child.js DUMP SAMPLES
+ * image's node environment (IMAGE_NODE_ENV). With CHANGED and AT, the file CHANGED is renamed over
+ * DUMP before sample AT (0-based): the rules change once, as in replace-endpoint.ts.
+ * Usage: node dist/bench/exporter-child.js DUMP SAMPLES [CHANGED AT]
  */
+import { renameSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { parseExporterFlags } from '../cli/flags.js';
@@ -19,6 +22,8 @@ export interface ChildSampleLine {
   readonly kind: 'sample';
   readonly index: number;
   readonly rssBytes: number;
+  /** Peak RSS of the process so far (getrusage). */
+  readonly maxRssBytes: number;
   readonly heapUsedBytes: number;
   /** V8 heap memory committed (resident), live objects and garbage not collected yet. */
   readonly heapPhysicalBytes: number;
@@ -60,9 +65,10 @@ function manualClock(): Clock & { advance(ms: number): void } {
 }
 
 async function main(): Promise<void> {
-  const [path, samplesText] = process.argv.slice(2);
-  if (path === undefined) throw new Error('usage: exporter-child DUMP SAMPLES');
+  const [path, samplesText, changedPath, changeAtText] = process.argv.slice(2);
+  if (path === undefined) throw new Error('usage: exporter-child DUMP SAMPLES [CHANGED AT]');
   const samples = Number(samplesText ?? 100);
+  const changeAt = changedPath === undefined ? -1 : Number(changeAtText);
   const fileSource = createFileSource({ path });
   let readKind = '';
   const source = async (signal: AbortSignal): Promise<readonly FamilyRead[]> => {
@@ -80,6 +86,7 @@ async function main(): Promise<void> {
   loop.enable();
   for (let index = 0; index < samples; index++) {
     clock.advance(10_000);
+    if (index === changeAt && changedPath !== undefined) renameSync(changedPath, path);
     const t0 = performance.now();
     const snapshot = await sampler.sampleNow();
     const t1 = performance.now();
@@ -96,6 +103,7 @@ async function main(): Promise<void> {
       kind: 'sample',
       index,
       rssBytes: memory.rss,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
       heapUsedBytes: memory.heapUsed,
       heapPhysicalBytes: getHeapStatistics().total_physical_size,
       externalBytes: memory.external + memory.arrayBuffers,

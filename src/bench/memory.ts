@@ -1,7 +1,11 @@
 /** Runs exporter-child.ts in its own process, as the image runs node, and summarises its RSS over consecutive samples. */
 import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { replaceOneEndpoint } from './replace-endpoint.js';
 import type { ChildDoneLine, ChildSampleLine } from './exporter-child.js';
 import { IMAGE_NODE_ENV } from './image-env.js';
 import { spread, type Spread } from './stats.js';
@@ -9,6 +13,10 @@ import { spread, type Spread } from './stats.js';
 export interface MemoryResult {
   readonly samples: number;
   readonly maxRssBytes: number;
+  /** The sample (0-based) before which the rules changed once (replace-endpoint.ts); -1: never. */
+  readonly changeAt: number;
+  /** Peak RSS over the samples before the rules changed (all of them when they never did). */
+  readonly maxRssBeforeChangeBytes: number;
   /** RSS after each sample. */
   readonly rss: readonly number[];
   /** Median RSS of the last 10 samples minus that of samples 31–40 (NaN with fewer than 50 samples). */
@@ -40,10 +48,32 @@ const FLAT_TOLERANCE_BYTES = 16 * 2 ** 20;
 /** exporter-child samples every 10 s of its clock with the default 300 s window. */
 const WINDOW_SAMPLES = 30;
 
-export async function measureMemory(dumpPath: string, samples: number): Promise<MemoryResult> {
+/**
+ * `samples` samples of `dumpPath` in the child; with `changeAt` (0-based, < samples), one endpoint is
+ * replaced before that sample (replace-endpoint.ts), so the run holds the parsed read that follows a
+ * rules change, where the heap peaks, and not only the one at start-up.
+ */
+export async function measureMemory(dumpPath: string, samples: number, changeAt = -1): Promise<MemoryResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'kbe-memory-'));
+  try {
+    const work = join(dir, 'rules.txt');
+    copyFileSync(dumpPath, work);
+    const args = [work, String(samples)];
+    if (changeAt >= 0 && changeAt < samples) {
+      const changed = join(dir, 'changed.txt');
+      writeFileSync(changed, replaceOneEndpoint(readFileSync(dumpPath, 'utf8')).text);
+      args.push(changed, String(changeAt));
+    }
+    return await runChild(args, samples, changeAt < samples ? changeAt : -1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runChild(args: readonly string[], samples: number, changeAt: number): Promise<MemoryResult> {
   const script = fileURLToPath(new URL('./exporter-child.js', import.meta.url));
   // No flags of this process (npm run bench runs it with --expose-gc): the image's environment only.
-  const child = spawn(process.execPath, [script, dumpPath, String(samples)], {
+  const child = spawn(process.execPath, [script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...IMAGE_NODE_ENV },
   });
@@ -68,6 +98,8 @@ export async function measureMemory(dumpPath: string, samples: number): Promise<
   return {
     samples: lines.length,
     maxRssBytes: done.maxRssBytes,
+    changeAt,
+    maxRssBeforeChangeBytes: changeAt > 0 ? (lines[changeAt - 1]?.maxRssBytes ?? Number.NaN) : done.maxRssBytes,
     rss,
     growthBytes,
     flat: growthBytes < FLAT_TOLERANCE_BYTES,

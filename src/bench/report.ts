@@ -133,14 +133,16 @@ export function renderReport(run: BenchRun): string {
     out.push(
       '### Exporter memory over consecutive samples (separate process: file source with the counter refresh → Sampler → metrics page, 10 s apart on its clock)',
       '',
-      '| size | samples | reads | peak RSS | RSS after sample 1 / 30 / last | growth (samples 31–40 → last 10) | flat | sample + render time | max event-loop block | CPU (all samples) | page held (compressed / plain) | V8 heap limit |',
+      'Halfway through, one endpoint is replaced in the file (its KUBE-SEP chain renamed and its address moved, as kube-proxy writes a rescheduled pod): the reads that follow parse the whole table while the last sample\'s state is still held, which is where the heap peaks on a running node. "Before the change" covers start-up and the refreshed reads after it.',
+      '',
+      '| size | samples | reads | peak RSS before the change / overall | RSS after sample 1 / 30 / last | growth (samples 31–40 → last 10) | flat | sample + render time | max event-loop block | CPU (all samples) | page held (compressed / plain) | V8 heap limit |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const r of withMemory) {
       const m = r.memory as MemoryResult;
       const at = (i: number): string => mib(m.rss[Math.min(i, m.rss.length - 1)] ?? Number.NaN);
       const reads = Object.entries(m.readKinds).map(([kind, n]) => `${n} ${kind}`).join(', ');
-      out.push(`| ${r.size.name} | ${m.samples} | ${reads} | ${mib(m.maxRssBytes)} | ${at(0)} / ${at(29)} / ${at(m.rss.length - 1)} | ${(m.growthBytes / 2 ** 20).toFixed(1)} MiB | ${Number.isFinite(m.growthBytes) ? (m.flat ? 'yes' : 'no') : 'too few samples'} | ${msSpread(m.sampleMs)} | ${ms(m.maxLoopBlockMs)} | ${ms(m.cpuMs)} | ${(m.pageHeldBytes / 2 ** 20).toFixed(1)} MiB / ${mib(m.pageBytes)} | ${mib(m.heapLimitBytes)} |`);
+      out.push(`| ${r.size.name} | ${m.samples} | ${reads} | ${m.changeAt >= 0 ? `${mib(m.maxRssBeforeChangeBytes)} / ` : ''}${mib(m.maxRssBytes)}${m.changeAt >= 0 ? ` (change before sample ${m.changeAt + 1})` : ''} | ${at(0)} / ${at(29)} / ${at(m.rss.length - 1)} | ${(m.growthBytes / 2 ** 20).toFixed(1)} MiB | ${Number.isFinite(m.growthBytes) ? (m.flat ? 'yes' : 'no') : 'too few samples'} | ${msSpread(m.sampleMs)} | ${ms(m.maxLoopBlockMs)} | ${ms(m.cpuMs)} | ${(m.pageHeldBytes / 2 ** 20).toFixed(1)} MiB / ${mib(m.pageBytes)} | ${mib(m.heapLimitBytes)} |`);
     }
     const env = withMemory[0]?.memory?.nodeEnv ?? {};
     out.push('', `The memory child and the serve benchmark's exporter ran with the image's environment (Dockerfile \`ENV\`): ${Object.entries(env).map(([k, v]) => `\`${k}=${v}\``).join(', ') || 'none'}.`);
@@ -167,7 +169,7 @@ export function renderReport(run: BenchRun): string {
   }
   const xl = byName('XL');
   const m = xl?.memory ?? null;
-  out.push(`- 2: exporter peak RSS at XL ≤ 250 MiB and flat over ${m?.samples ?? 100} samples: ${m === null ? 'not measured' : `${mib(m.maxRssBytes)}, growth ${(m.growthBytes / 2 ** 20).toFixed(1)} MiB`} → ${yes(m === null || !Number.isFinite(m.growthBytes) ? null : m.maxRssBytes <= TARGET_RSS && m.flat)}`);
+  out.push(`- 2: exporter peak RSS at XL ≤ 250 MiB and flat over ${m?.samples ?? 100} samples: ${m === null ? 'not measured' : `${mib(m.maxRssBytes)}${m.changeAt >= 0 ? ` (before the rules change: ${mib(m.maxRssBeforeChangeBytes)})` : ''}, growth ${(m.growthBytes / 2 ** 20).toFixed(1)} MiB`} → ${yes(m === null || !Number.isFinite(m.growthBytes) ? null : m.maxRssBytes <= TARGET_RSS && m.flat)}`);
   const l = byName('L');
   const s = l?.serve ?? null;
   out.push(`- 3a: GET /metrics at L median < 50 ms: ${s === null ? 'not measured' : ms(s.get.median)} → ${yes(s === null ? null : s.get.median < TARGET_GET_MS)}`);
