@@ -3,9 +3,11 @@
  * environment (serve.ts starts it with IMAGE_NODE_ENV): runExporter with --source.file on a dump. It
  * prints `{"port":N}` once the first sample's page is served, then answers commands on stdin, one JSON
  * line each: `{"op":"sample"}` takes one sample with the event loop monitored and answers what it
- * measured of it (ServeChildSample). When stdin ends, it closes the exporter and exits.
- * Usage: node dist/bench/serve-child.js DUMP
+ * measured of it (ServeChildSample); `{"op":"sample","change":true}` first renames CHANGED over DUMP
+ * (the rules change, replace-endpoint.ts). When stdin ends, it closes the exporter and exits.
+ * Usage: node dist/bench/serve-child.js DUMP [CHANGED]
  */
+import { renameSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseExporterFlags } from '../cli/flags.js';
@@ -17,9 +19,21 @@ import type { MonitoredSample } from './serve.js';
 export interface ServeChildSample extends Omit<MonitoredSample, 'maxGetDuringSampleMs' | 'getsDuringSample'> {
   /** The adaptive interval the sampler chose from the file read's cost (a file has no child CPU). */
   readonly sampleIntervalSeconds: number;
+  /** How the sample's read was taken (kube_balance_sample_reads_total's `read`). */
+  readonly readKind: string;
+}
+
+/** Reads so far by kind, over the families. */
+function readCounts(handle: ExporterHandle): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const kinds of Object.values(handle.sampler.snapshot.readsTotal ?? {})) {
+    for (const [kind, n] of Object.entries(kinds)) counts.set(kind, (counts.get(kind) ?? 0) + n);
+  }
+  return counts;
 }
 
 async function monitoredSample(handle: ExporterHandle): Promise<ServeChildSample> {
+  const readsBefore = readCounts(handle);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const started = performance.now();
@@ -41,10 +55,11 @@ async function monitoredSample(handle: ExporterHandle): Promise<ServeChildSample
     maxLoopBlockMs: loop.max / 1e6,
     maxLoopBlockDuringRenderMs: renderLoop.max / 1e6,
     sampleIntervalSeconds: snapshot?.sampleIntervalSeconds ?? Number.NaN,
+    readKind: [...readCounts(handle)].filter(([kind, n]) => n > (readsBefore.get(kind) ?? 0)).map(([kind]) => kind).join('+') || 'none',
   };
 }
 
-async function main(dumpPath: string): Promise<void> {
+async function main(dumpPath: string, changedPath: string | undefined): Promise<void> {
   const invocation = parseExporterFlags(
     ['--source.file', dumpPath, '--web.listen-address', '127.0.0.1:0', '--sample.interval', '1h', '--sample.max-age', '2h', '--window', '3h', '--kube.enabled=false', '--log.level', 'error'],
     {},
@@ -63,19 +78,23 @@ async function main(dumpPath: string): Promise<void> {
   const send = (line: object): boolean => process.stdout.write(`${JSON.stringify(line)}\n`);
   send({ port: handle.address.port });
   for await (const line of createInterface({ input: process.stdin })) {
-    const command = JSON.parse(line) as { op: string };
+    const command = JSON.parse(line) as { op: string; change?: boolean };
     if (command.op !== 'sample') throw new Error(`serve-child: unknown command ${line}`);
+    if (command.change === true) {
+      if (changedPath === undefined) throw new Error('serve-child: a change asked for without a CHANGED file');
+      renameSync(changedPath, dumpPath);
+    }
     send(await monitoredSample(handle));
   }
   await handle.close();
 }
 
-const dumpPath = process.argv[2];
+const [dumpPath, changedPath] = process.argv.slice(2);
 if (dumpPath === undefined) {
-  process.stderr.write('usage: serve-child.js DUMP\n');
+  process.stderr.write('usage: serve-child.js DUMP [CHANGED]\n');
   process.exitCode = 2;
 } else {
-  main(dumpPath).catch((error: unknown) => {
+  main(dumpPath, changedPath).catch((error: unknown) => {
     process.stderr.write(`serve-child: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   });

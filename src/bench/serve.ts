@@ -10,10 +10,14 @@
  * counted against the exporter, in the GET times and in the loop blocks. This process only directs.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, get } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { IMAGE_NODE_ENV } from './image-env.js';
+import { replaceOneEndpoint } from './replace-endpoint.js';
 import type { ServeChildSample } from './serve-child.js';
 import { spread, type Spread } from './stats.js';
 
@@ -33,6 +37,8 @@ export interface MonitoredSample {
   /** Slowest /metrics response among those sent back to back during the sample. */
   readonly maxGetDuringSampleMs: number;
   readonly getsDuringSample: number;
+  /** How the read was taken (parsed, refreshed, reparsed), as the exporter counted it. */
+  readonly readKind: string;
 }
 
 export interface ServeResult {
@@ -46,9 +52,13 @@ export interface ServeResult {
   readonly kubeBalanceSeries: number;
   /** Per-endpoint series (families with an `endpoint` label). */
   readonly endpointSeries: number;
-  /** The second sample (a parsed read: the first and second reads of a file both parse). */
+  /**
+   * The second sample, after one endpoint was replaced in the file (replace-endpoint.ts): a scan-only
+   * read that misses, then the file read again and parsed (`reparsed`), as on a node whose rules
+   * kube-proxy just rewrote.
+   */
   readonly parsed: MonitoredSample;
-  /** The third (the rules are unchanged since the second: a refreshed read). */
+  /** The third (the rules unchanged since the second: a refreshed read). */
   readonly refreshed: MonitoredSample;
   /** The adaptive interval the sampler chose from the file read's cost (a file has no child CPU). */
   readonly sampleIntervalSeconds: number;
@@ -160,9 +170,22 @@ function countSeries(page: string): { series: number; kubeBalance: number; endpo
 }
 
 export async function measureServe(dumpPath: string, gets: number): Promise<ServeResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'kbe-serve-'));
+  try {
+    const work = join(dir, 'rules.txt');
+    const changed = join(dir, 'changed.txt');
+    copyFileSync(dumpPath, work);
+    writeFileSync(changed, replaceOneEndpoint(readFileSync(dumpPath, 'utf8')).text);
+    return await serveAndMeasure(work, changed, gets);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function serveAndMeasure(dumpPath: string, changedPath: string, gets: number): Promise<ServeResult> {
   const script = fileURLToPath(new URL('./serve-child.js', import.meta.url));
   // No flags of this process (npm run bench runs it with --expose-gc): the image's environment only.
-  const exporter = startLineChild('exporter', [script, dumpPath], { ...process.env, ...IMAGE_NODE_ENV });
+  const exporter = startLineChild('exporter', [script, dumpPath, changedPath], { ...process.env, ...IMAGE_NODE_ENV });
   let scraper: LineChild | null = null;
   try {
     const { port } = await exporter.next<{ port: number }>();
@@ -175,14 +198,14 @@ export async function measureServe(dumpPath: string, gets: number): Promise<Serv
     const gzipTimes = await scrape({ op: 'seq', n: gets, gzip: true });
 
     // Scrapes run back to back from before the sample starts until after its page is served.
-    const monitored = async (): Promise<ServeChildSample & Pick<MonitoredSample, 'maxGetDuringSampleMs' | 'getsDuringSample'>> => {
+    const monitored = async (change: boolean): Promise<ServeChildSample & Pick<MonitoredSample, 'maxGetDuringSampleMs' | 'getsDuringSample'>> => {
       await scrape({ op: 'loop' });
-      const sample = await exporter.next<ServeChildSample>({ op: 'sample' });
+      const sample = await exporter.next<ServeChildSample>({ op: 'sample', change });
       const during = await scrape({ op: 'stop' });
       return { ...sample, maxGetDuringSampleMs: during.length === 0 ? Number.NaN : Math.max(...during), getsDuringSample: during.length };
     };
-    const parsed = await monitored();
-    const refreshed = await monitored();
+    const parsed = await monitored(true);
+    const refreshed = await monitored(false);
     return {
       get: spread(times),
       getGzip: spread(gzipTimes),
