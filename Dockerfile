@@ -64,7 +64,7 @@ ENV NODE_ENV=production
 # Memory (issue 7; docs/deploy.md "Sizing"). The same environment the memory benchmark runs its exporter
 # child with (src/bench/image-env.ts IMAGE_NODE_ENV; test/deploy/dockerfile.test.ts keeps them equal).
 # V8 heap: what node would pick under the default 1 GiB limit, fixed, so a larger limit does not let
-# garbage grow with it; a parsed read of 20,000 services x 10 endpoints peaks at ~180 MiB of live heap.
+# garbage grow with it; a parsed read of 20,000 services x 10 endpoints peaks at ~160 MiB of live heap.
 # Larger rulesets need more: set NODE_OPTIONS in the DaemonSet (docs/deploy.md). glibc malloc: two
 # arenas for libuv's threads, and buffers of 128 KiB or more mapped on their own and returned when freed.
 ENV NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=4" \
