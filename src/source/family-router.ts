@@ -28,7 +28,21 @@ export class FamilyRouter {
   private pending = '';
   private inBlock = false;
   private blockFamily: IpFamily | null = null;
-  private held: string[] = [];
+  /**
+   * The lines of a block held until one shows its family: the first (the `*table` line) on its own,
+   * the others as runs of whole lines cut from the pushed text, one run per push (see holdLine).
+   */
+  private heldFirst: string | null = null;
+  private heldRuns: string[] = [];
+  private heldCount = 0;
+  /** The run being extended: [runStart, runEnd) of runText (a push's text), or null. */
+  private runText: string | null = null;
+  private runStart = 0;
+  private runEnd = 0;
+  /** Where the line being routed lies in the text push() is reading; null outside push(). */
+  private lineText: string | null = null;
+  private lineStart = 0;
+  private lineEnd = 0;
   private lastFamily: IpFamily = 'ipv4';
   private lineCount = 0;
   private readonly batches = new Map<IpFamily, string[]>();
@@ -48,9 +62,14 @@ export class FamilyRouter {
       if (this.inBlock && this.blockFamily !== null) start = this.passThrough(text, start, this.blockFamily);
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
+      this.lineText = text;
+      this.lineStart = start;
+      this.lineEnd = nl;
       this.line(text.slice(start, nl));
       start = nl + 1;
     }
+    this.lineText = null;
+    this.closeRun();
     this.pending = text.slice(start);
     this.flush();
   }
@@ -75,23 +94,23 @@ export class FamilyRouter {
   end(): void {
     if (this.pending.length > 0) this.line(this.pending);
     this.pending = '';
-    if (this.held.length > 0) this.release(this.blockFamily ?? this.lastFamily);
+    if (this.heldFirst !== null) this.release(this.blockFamily ?? this.lastFamily);
     this.flush();
   }
 
   private line(raw: string): void {
     const line = raw.trim();
     if (line.startsWith('*')) {
-      if (this.held.length > 0) this.release(this.blockFamily ?? this.lastFamily);
+      if (this.heldFirst !== null) this.release(this.blockFamily ?? this.lastFamily);
       this.inBlock = true;
       this.blockFamily = null;
-      this.held.push(raw);
+      this.holdLine(raw);
       return;
     }
     if (this.inBlock) {
       if (this.blockFamily === null) {
         const family = line.startsWith('#') ? null : classifyLine(line);
-        this.held.push(raw);
+        this.holdLine(raw);
         if (family !== null) {
           this.blockFamily = family;
           this.release(family);
@@ -114,20 +133,57 @@ export class FamilyRouter {
   }
 
   /**
-   * The held lines go as one batch entry, not line by line: kube-proxy declares every chain before the
-   * first rule with an address, 220k lines at 20,000 services × 10 endpoints, which emitted one by one
-   * held the event loop for 100–150 ms.
+   * Holds a line of a block whose family is not known yet. After the first, consecutive lines of one
+   * pushed text are kept as one run (a slice of that text, cut when the push ends), not line by line:
+   * kube-proxy declares every chain before the first rule with an address, 220k lines at 20,000
+   * services × 10 endpoints. Held one by one they outlived a few scavenges each, so every read of the
+   * file promoted ~10 MB of line strings for the full collections to mark, and joining them on
+   * release held the event loop for 30–40 ms.
+   */
+  private holdLine(raw: string): void {
+    if (this.heldFirst === null) {
+      this.heldFirst = raw;
+      return;
+    }
+    this.heldCount++;
+    const text = this.lineText;
+    if (text !== null && this.runText === text && this.runEnd + 1 === this.lineStart) {
+      this.runEnd = this.lineEnd;
+      return;
+    }
+    this.closeRun();
+    if (text === null) {
+      this.heldRuns.push(raw);
+      return;
+    }
+    this.runText = text;
+    this.runStart = this.lineStart;
+    this.runEnd = this.lineEnd;
+  }
+
+  private closeRun(): void {
+    if (this.runText === null) return;
+    this.heldRuns.push(this.runText.slice(this.runStart, this.runEnd));
+    this.runText = null;
+  }
+
+  /**
+   * The held lines go as one batch entry, not line by line: emitted one by one, kube-proxy's 220k
+   * chain declarations held the event loop for 100–150 ms.
    */
   private release(family: IpFamily): void {
-    const held = this.held;
-    this.held = [];
+    this.closeRun();
+    const first = this.heldFirst;
+    const runs = this.heldRuns;
+    const rest = this.heldCount;
+    this.heldFirst = null;
+    this.heldRuns = [];
+    this.heldCount = 0;
     this.lastFamily = family;
-    if (held.length === 0) return;
-    const first = held[0] as string;
+    if (first === null) return;
     this.emit(family, first);
-    const rest = held.length - 1;
     if (rest === 0) return;
-    const text = held.join('\n').slice(first.length + 1);
+    const text = runs.join('\n');
     this.lineCount += rest;
     // One entry holding `rest` lines, as passThrough adds them.
     for (const [f, batch] of this.batches) batch.push(f === family ? text : '\n'.repeat(rest - 1));
