@@ -24,6 +24,10 @@ export interface MemoryResult {
   readonly flat: boolean;
   readonly sampleMs: Spread;
   readonly maxLoopBlockMs: number;
+  /** The sample (0-based) with the longest block, and how its read was taken. */
+  readonly maxLoopBlockAt: { readonly index: number; readonly readKind: string } | null;
+  /** Samples with a block over 100 ms (issue 7's target 3b). */
+  readonly samplesBlockedOver100Ms: number;
   readonly pageBytes: number;
   /** What the page held for its kube_balance_* part after the last sample (compressed). */
   readonly pageHeldBytes: number;
@@ -106,10 +110,18 @@ async function runChild(args: readonly string[], samples: number, changeAt: numb
     sampleMs: spread(lines.map((l) => l.sampleMs + l.renderMs)),
     readKinds: countKinds(lines.map((l) => l.readKind)),
     maxLoopBlockMs: done.maxLoopBlockMs,
+    maxLoopBlockAt: longestBlock(lines),
+    samplesBlockedOver100Ms: lines.filter((l) => l.loopBlockMs > 100).length,
     pageBytes: lines.at(-1)?.pageBytes ?? 0,
     pageHeldBytes: lines.at(-1)?.pageHeldBytes ?? 0,
     heapLimitBytes: done.heapLimitBytes,
     cpuMs: done.cpuMs,
     nodeEnv: IMAGE_NODE_ENV,
   };
+}
+
+function longestBlock(lines: readonly ChildSampleLine[]): MemoryResult['maxLoopBlockAt'] {
+  let at: ChildSampleLine | null = null;
+  for (const line of lines) if (at === null || line.loopBlockMs > at.loopBlockMs) at = line;
+  return at === null ? null : { index: at.index, readKind: at.readKind };
 }
