@@ -42,9 +42,11 @@ export interface BuildServiceModelOptions {
    * their jumps to KUBE-SEP chains. A chain not in the map is read from the dump.
    */
   readonly ladderChains?: { get(chain: string): LadderChainRead | undefined; release?(chain: string): void };
+  /** Frees `endpointChains` (createChainFolding's FoldedChains); called with releaseFolds. */
+  readonly releaseEndpointChains?: () => void;
   /**
    * Free the folds as the build stops needing them: the KUBE-SEP chains' once every ladder is read
-   * (`endpointChains` is cleared), a ladder chain's once its ladder is built (`ladderChains.release`).
+   * (`releaseEndpointChains`), a ladder chain's once its ladder is built (`ladderChains.release`).
    * At 20,000 services × 10 endpoints that is ~44 MiB less held at the end of the build, where a
    * parsed read's heap peaks. The folds are then spent (a second build from them throws, see
    * FoldedLadders.get): for a caller that builds once and keeps the model, not the folds.
@@ -266,7 +268,7 @@ export function* buildServiceModelInSlices(
   };
   while (!readLadders()) yield;
   // Every ladder rule's endpoint is resolved: the KUBE-SEP folds are not read again.
-  if (releaseLadder !== undefined && endpointChains instanceof Map) endpointChains.clear();
+  if (releaseLadder !== undefined) options.releaseEndpointChains?.();
   next = 0;
   while (!nameGroups()) yield;
   next = 0;

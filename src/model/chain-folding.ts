@@ -13,6 +13,8 @@ import { createLadderChainCollector, type FoldedLadders } from './ladder-chain-c
 export interface FoldedChains {
   readonly endpointChains: ReadonlyMap<string, EndpointChainInfo>;
   readonly ladderChains: FoldedLadders;
+  /** Frees the KUBE-SEP folds: a releasing build calls it once every ladder is read (BuildServiceModelOptions.releaseFolds). */
+  readonly releaseEndpointChains: () => void;
 }
 
 export interface ChainFolding {
@@ -46,7 +48,7 @@ export function createChainFolding(): ChainFolding {
       const endpointChains = endpoints.finish();
       // A ladder rule's endpoint comes from its comment only when its SEP chain has no DNAT target.
       const ladderChains = ladders.finish((sepChain) => (endpointChains.get(sepChain)?.dnat ?? null) === null);
-      return { endpointChains, ladderChains };
+      return { endpointChains, ladderChains, releaseEndpointChains: () => endpointChains.clear() };
     },
   };
 }
