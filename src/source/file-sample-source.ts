@@ -76,13 +76,10 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
       for (const { ipFamily, dump, folded, scan } of result.dumps) {
         const parsed = scan === undefined ? null : await refresherOf(ipFamily).parsed(scan, dump, ipFamily, folded, signal);
         // With the model built, the read carries the dump without its rules (CounterRefresher.parsed).
-        const readKind = reread ? ('reparsed' as const) : ('parsed' as const);
         const parts =
           parsed === null
             ? { dump, ...(folded === undefined ? {} : { folded }) }
-            : 'modelError' in parsed
-              ? { dump, modelError: parsed.modelError, readKind }
-              : { dump: parsed.dump, model: parsed.model, readKind };
+            : { ...parsed, readKind: reread ? ('reparsed' as const) : ('parsed' as const) };
         reads.push(okRead(ipFamily, parts, result));
       }
       return reads;

@@ -102,9 +102,7 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
       // The folded chains are spent either way: the model is built (hand on the dump without its
       // rules), or its build failed (the sampler reports the error).
       const { folded: _folded, ...meta } = read;
-      const readKind = reread ? 'reparsed' : 'parsed';
-      if ('modelError' in parsed) return { ...meta, modelError: parsed.modelError, readKind };
-      return { ...meta, dump: parsed.dump, model: parsed.model, readKind };
+      return { ...meta, ...parsed, readKind: reread ? 'reparsed' : 'parsed' };
     } catch (error) {
       if (signal.aborted || isSaveError(error, 'ABORTED')) throw error;
       const outputBytes = isSaveError(error) ? (error.context.outputBytes ?? 0) : 0;

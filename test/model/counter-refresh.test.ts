@@ -247,6 +247,7 @@ describe('CounterRefresher', () => {
     // Spent folds do not read as "not folded" (a model without endpoints): the build throws.
     const again = await refresher.parsed(scan(text), dump, 'ipv4', folded);
     if (!('modelError' in again)) throw new Error('built twice from spent folds');
+    expect(again.dump).toBe(dump);
     expect(again.modelError.message).toMatch(/^model: the folded ladder chains were released by the model build that read them \(KUBE-S[VE][CL]-\w+\); a parse is built into a model once$/);
     expect(refresher.stats).toEqual({ refreshed: 0, parsed: 1, missed: 0 });
     expect(refresher.scanOnly).toBe(true);

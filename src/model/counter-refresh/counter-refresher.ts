@@ -52,11 +52,13 @@ export interface ParsedRead {
 }
 
 /**
- * A parsed read whose model build threw. The build spent the folded chains (releaseFolds), so the
- * caller reports this error as the read's model stage rather than build again.
+ * A parsed read whose model build threw, with the dump it was built from. The build spent the folded
+ * chains (releaseFolds), so the caller reports this error as the read's model stage rather than
+ * build again. Like ParsedRead, its fields are what a source's read carries.
  */
 export interface FailedBuild {
   readonly modelError: Error;
+  readonly dump: ParsedDump;
 }
 
 export interface CounterRefresherStats {
@@ -111,7 +113,7 @@ export class CounterRefresher {
       model = await runInSlices(buildServiceModelInSlices(dump, ipFamily, { ...folded, affinityLines, releaseFolds: true }), { signal });
     } catch (error) {
       if (signal?.aborted === true) throw error;
-      return { modelError: error instanceof Error ? error : new Error(String(error)) };
+      return { modelError: error instanceof Error ? error : new Error(String(error)), dump };
     }
     const plan = scan.notReusable === null && !dump.truncated ? await runInSlices(planCountersInSlices(model, affinityLines, scan.packets), { signal }) : null;
     this.parsedCount++;
