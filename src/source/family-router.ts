@@ -39,10 +39,6 @@ export class FamilyRouter {
   private runText: string | null = null;
   private runStart = 0;
   private runEnd = 0;
-  /** Where the line being routed lies in the text push() is reading; null outside push(). */
-  private lineText: string | null = null;
-  private lineStart = 0;
-  private lineEnd = 0;
   private lastFamily: IpFamily = 'ipv4';
   private lineCount = 0;
   private readonly batches = new Map<IpFamily, string[]>();
@@ -62,13 +58,9 @@ export class FamilyRouter {
       if (this.inBlock && this.blockFamily !== null) start = this.passThrough(text, start, this.blockFamily);
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
-      this.lineText = text;
-      this.lineStart = start;
-      this.lineEnd = nl;
-      this.line(text.slice(start, nl));
+      this.line(text, start, nl);
       start = nl + 1;
     }
-    this.lineText = null;
     this.closeRun();
     this.pending = text.slice(start);
     this.flush();
@@ -92,25 +84,27 @@ export class FamilyRouter {
   }
 
   end(): void {
-    if (this.pending.length > 0) this.line(this.pending);
+    if (this.pending.length > 0) this.line(this.pending, 0, this.pending.length);
     this.pending = '';
     if (this.heldFirst !== null) this.release(this.blockFamily ?? this.lastFamily);
     this.flush();
   }
 
-  private line(raw: string): void {
+  /** The line [start, end) of `text`. */
+  private line(text: string, start: number, end: number): void {
+    const raw = text.slice(start, end);
     const line = raw.trim();
     if (line.startsWith('*')) {
       if (this.heldFirst !== null) this.release(this.blockFamily ?? this.lastFamily);
       this.inBlock = true;
       this.blockFamily = null;
-      this.holdLine(raw);
+      this.holdLine(text, start, end);
       return;
     }
     if (this.inBlock) {
       if (this.blockFamily === null) {
         const family = line.startsWith('#') ? null : classifyLine(line);
-        this.holdLine(raw);
+        this.holdLine(text, start, end);
         if (family !== null) {
           this.blockFamily = family;
           this.release(family);
@@ -140,25 +134,20 @@ export class FamilyRouter {
    * file promoted ~10 MB of line strings for the full collections to mark, and joining them on
    * release held the event loop for 30–40 ms.
    */
-  private holdLine(raw: string): void {
+  private holdLine(text: string, start: number, end: number): void {
     if (this.heldFirst === null) {
-      this.heldFirst = raw;
+      this.heldFirst = text.slice(start, end);
       return;
     }
     this.heldCount++;
-    const text = this.lineText;
-    if (text !== null && this.runText === text && this.runEnd + 1 === this.lineStart) {
-      this.runEnd = this.lineEnd;
+    if (this.runText === text && this.runEnd + 1 === start) {
+      this.runEnd = end;
       return;
     }
     this.closeRun();
-    if (text === null) {
-      this.heldRuns.push(raw);
-      return;
-    }
     this.runText = text;
-    this.runStart = this.lineStart;
-    this.runEnd = this.lineEnd;
+    this.runStart = start;
+    this.runEnd = end;
   }
 
   private closeRun(): void {
