@@ -1,11 +1,8 @@
 /** Runs exporter-child.ts in its own process, as the image runs node, and summarises its RSS over consecutive samples. */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { replaceOneEndpoint } from './replace-endpoint.js';
+import { withRulesChange } from './replace-endpoint.js';
 import type { ChildDoneLine, ChildSampleLine } from './exporter-child.js';
 import { IMAGE_NODE_ENV } from './image-env.js';
 import { spread, type Spread } from './stats.js';
@@ -58,20 +55,10 @@ const WINDOW_SAMPLES = 30;
  * rules change, where the heap peaks, and not only the one at start-up.
  */
 export async function measureMemory(dumpPath: string, samples: number, changeAt = -1): Promise<MemoryResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'kbe-memory-'));
-  try {
-    const work = join(dir, 'rules.txt');
-    copyFileSync(dumpPath, work);
-    const args = [work, String(samples)];
-    if (changeAt >= 0 && changeAt < samples) {
-      const changed = join(dir, 'changed.txt');
-      writeFileSync(changed, replaceOneEndpoint(readFileSync(dumpPath, 'utf8')).text);
-      args.push(changed, String(changeAt));
-    }
-    return await runChild(args, samples, changeAt < samples ? changeAt : -1);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const change = changeAt >= 0 && changeAt < samples ? changeAt : -1;
+  return withRulesChange('kbe-memory-', dumpPath, (work, changed) =>
+    runChild(change < 0 ? [work, String(samples)] : [work, String(samples), changed, String(change)], samples, change),
+  );
 }
 
 async function runChild(args: readonly string[], samples: number, changeAt: number): Promise<MemoryResult> {

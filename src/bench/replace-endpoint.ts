@@ -1,9 +1,12 @@
 /**
- * The rules change the memory benchmark makes halfway: one endpoint replaced, as when a pod is
+ * The rules change the memory and serve benchmarks make: one endpoint replaced, as when a pod is
  * rescheduled. kube-proxy then writes a new KUBE-SEP chain (its name hashes the endpoint) and the
  * ladder jumps to it instead of the old one, so the output's structure changes and the exporter's
  * next read parses the whole table while the last sample's state is still held.
  */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const ENDPOINT_CHAIN = /KUBE-SEP-[A-Z2-7]{16}/;
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -27,4 +30,23 @@ export function replaceOneEndpoint(text: string): { readonly text: string; reado
   // The new pod's address: the DNAT rule of the renamed chain gets port + 1.
   const dnat = new RegExp(`(-A ${to} .*--to-destination [^\\s:]+:)(\\d+)`);
   return { text: renamed.replace(dnat, (_m, head: string, port: string) => `${head}${Number(port) + 1}`), from, to };
+}
+
+/**
+ * Runs `run` with, in a temporary folder removed afterwards, `work`: a copy of `dumpPath` for an
+ * exporter to read, and `changed`: the same rules with one endpoint replaced. A benchmark's child
+ * renames `changed` over `work` when the rules are to change (its file source reads `work` anew
+ * every sample).
+ */
+export async function withRulesChange<T>(prefix: string, dumpPath: string, run: (work: string, changed: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    const work = join(dir, 'rules.txt');
+    const changed = join(dir, 'changed.txt');
+    copyFileSync(dumpPath, work);
+    writeFileSync(changed, replaceOneEndpoint(readFileSync(dumpPath, 'utf8')).text);
+    return await run(work, changed);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

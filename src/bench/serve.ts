@@ -10,14 +10,11 @@
  * counted against the exporter, in the GET times and in the loop blocks. This process only directs.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Agent, get } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { IMAGE_NODE_ENV } from './image-env.js';
-import { replaceOneEndpoint } from './replace-endpoint.js';
+import { withRulesChange } from './replace-endpoint.js';
 import type { ServeChildSample } from './serve-child.js';
 import { spread, type Spread } from './stats.js';
 
@@ -170,16 +167,7 @@ function countSeries(page: string): { series: number; kubeBalance: number; endpo
 }
 
 export async function measureServe(dumpPath: string, gets: number): Promise<ServeResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'kbe-serve-'));
-  try {
-    const work = join(dir, 'rules.txt');
-    const changed = join(dir, 'changed.txt');
-    copyFileSync(dumpPath, work);
-    writeFileSync(changed, replaceOneEndpoint(readFileSync(dumpPath, 'utf8')).text);
-    return await serveAndMeasure(work, changed, gets);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return withRulesChange('kbe-serve-', dumpPath, (work, changed) => serveAndMeasure(work, changed, gets));
 }
 
 async function serveAndMeasure(dumpPath: string, changedPath: string, gets: number): Promise<ServeResult> {
