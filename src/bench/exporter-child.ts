@@ -17,6 +17,7 @@ import { Sampler } from '../sampler.js';
 import type { Clock } from '../sampler/clock.js';
 import { createFileSource } from '../source/file-sample-source.js';
 import type { FamilyRead } from '../source/sample-source.js';
+import { applyV8Flags } from '../v8-flags.js';
 
 export interface ChildSampleLine {
   readonly kind: 'sample';
@@ -71,6 +72,8 @@ async function main(): Promise<void> {
   if (path === undefined) throw new Error('usage: exporter-child DUMP SAMPLES [CHANGED AT]');
   const samples = Number(samplesText ?? 100);
   const changeAt = changedPath === undefined ? -1 : Number(changeAtText);
+  // As the exporter's bin (cli.ts) does first: this child stands for the exporter's process.
+  applyV8Flags();
   const fileSource = createFileSource({ path });
   let readKind = '';
   const source = async (signal: AbortSignal): Promise<readonly FamilyRead[]> => {

@@ -15,6 +15,7 @@ import { timePipeline } from './pipeline.js';
 import { renderReport, spliceReport, type SizeResult } from './report.js';
 import { measureServe } from './serve.js';
 import { SIZES, writeRuleset, type BenchSize } from './sizes.js';
+import { applyV8Flags } from '../v8-flags.js';
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
@@ -39,6 +40,8 @@ async function iptablesTimings(size: BenchSize, dumpPath: string, runs: number, 
 }
 
 async function main(): Promise<void> {
+  // The stages are timed in this process: with the exporter's V8 settings, as its children run.
+  applyV8Flags();
   const { values } = parseArgs({
     options: {
       sizes: { type: 'string', default: 'S,M,L,XL' },

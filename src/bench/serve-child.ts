@@ -14,6 +14,7 @@ import { parseExporterFlags } from '../cli/flags.js';
 import { silentLogger } from '../logger-types.js';
 import { runExporter, type ExporterHandle } from '../run-exporter.js';
 import type { MonitoredSample } from './serve.js';
+import { applyV8Flags } from '../v8-flags.js';
 
 /** What the exporter's process measures of a MonitoredSample (the scraping process measures the GETs). */
 export interface ServeChildSample extends Omit<MonitoredSample, 'maxGetDuringSampleMs' | 'getsDuringSample'> {
@@ -60,6 +61,8 @@ async function monitoredSample(handle: ExporterHandle): Promise<ServeChildSample
 }
 
 async function main(dumpPath: string, changedPath: string | undefined): Promise<void> {
+  // As the exporter's bin (cli.ts) does first.
+  applyV8Flags();
   const invocation = parseExporterFlags(
     ['--source.file', dumpPath, '--web.listen-address', '127.0.0.1:0', '--sample.interval', '1h', '--sample.max-age', '2h', '--window', '3h', '--kube.enabled=false', '--log.level', 'error'],
     {},

@@ -104,9 +104,12 @@ export interface ExporterProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** Starts `node cli.js --web.listen-address=127.0.0.1:0 ...args` with `env` as its whole environment (plus HOME). */
-export function startExporterProcess(cli: string, args: readonly string[], env: Record<string, string>): ExporterProcess {
-  const child = spawn(process.execPath, [cli, '--web.listen-address=127.0.0.1:0', '--no-kube.enabled', ...args], {
+/**
+ * Starts `node ...nodeArgs cli.js --web.listen-address=127.0.0.1:0 ...args` with `env` as its whole
+ * environment (plus HOME).
+ */
+export function startExporterProcess(cli: string, args: readonly string[], env: Record<string, string>, nodeArgs: readonly string[] = []): ExporterProcess {
+  const child = spawn(process.execPath, [...nodeArgs, cli, '--web.listen-address=127.0.0.1:0', '--no-kube.enabled', ...args], {
     env: { HOME: tmpdir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
