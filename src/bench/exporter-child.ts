@@ -1,12 +1,14 @@
 /**
  * An exporter-like process for the memory benchmark: N consecutive samples of one dump file through
- * the exporter's own pieces — the file source (counter refresh on, as the exporter runs), the Sampler
+ * the exporter's own pieces — a source (counter refresh on, as the exporter runs), the Sampler
  * (model, analysis, 10 s apart on its clock) and the metrics page rendered with schedule(), then one
  * gzip scrape of it as Prometheus makes — with no HTTP. Prints one JSON line per sample (RSS, heap,
  * durations, how the read was taken) and a final line with peak RSS. memory.ts runs it with the
  * image's node environment (IMAGE_NODE_ENV). With CHANGED and AT, the file CHANGED is renamed over
  * DUMP before sample AT (0-based): the rules change once, as in replace-endpoint.ts.
- * Usage: node dist/bench/exporter-child.js DUMP SAMPLES [CHANGED AT]
+ * SOURCE `live`: the live source, as on a node, reading a stand-in iptables-legacy-save that prints
+ * DUMP (stand-in-save.ts); `file`: the file source (`--source.file`).
+ * Usage: node dist/bench/exporter-child.js SOURCE DUMP SAMPLES [CHANGED AT]
  */
 import { renameSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -16,8 +18,13 @@ import { createMetricsPage } from '../metrics/metrics-page.js';
 import { Sampler } from '../sampler.js';
 import type { Clock } from '../sampler/clock.js';
 import { createFileSource } from '../source/file-sample-source.js';
-import type { FamilyRead } from '../source/sample-source.js';
+import { createLiveSource } from '../source/live-source.js';
+import type { FamilyRead, SampleSource } from '../source/sample-source.js';
 import { applyV8Flags } from '../v8-flags.js';
+import { createStandInSave } from './stand-in-save.js';
+
+/** What the child reads its dump through. */
+export type ChildSource = 'live' | 'file';
 
 export interface ChildSampleLine {
   readonly kind: 'sample';
@@ -68,24 +75,37 @@ function manualClock(): Clock & { advance(ms: number): void } {
 }
 
 async function main(): Promise<void> {
-  const [path, samplesText, changedPath, changeAtText] = process.argv.slice(2);
-  if (path === undefined) throw new Error('usage: exporter-child DUMP SAMPLES [CHANGED AT]');
+  const [sourceKind, path, samplesText, changedPath, changeAtText] = process.argv.slice(2);
+  if ((sourceKind !== 'live' && sourceKind !== 'file') || path === undefined) throw new Error('usage: exporter-child live|file DUMP SAMPLES [CHANGED AT]');
   const samples = Number(samplesText ?? 100);
   const changeAt = changedPath === undefined ? -1 : Number(changeAtText);
   // As the exporter's bin (cli.ts) does first: this child stands for the exporter's process.
   applyV8Flags();
-  const fileSource = createFileSource({ path });
+  // The exporter's defaults (series budget, save limits), as runExporter uses them.
+  const flags = parseExporterFlags([], {});
+  if (flags.kind !== 'run') throw new Error('bench: default flags did not parse to a run');
+  const standIn = sourceKind === 'live' ? createStandInSave(path) : null;
+  if (standIn !== null) {
+    process.env.PATH = standIn.path;
+    process.on('exit', () => standIn.remove());
+  }
+  const read: SampleSource =
+    sourceKind === 'live'
+      ? createLiveSource({
+          backend: 'legacy',
+          families: ['ipv4'],
+          timeoutMs: flags.config.sample.timeoutSeconds * 1000,
+          maxOutputBytes: flags.config.sample.maxOutputBytes,
+        })
+      : createFileSource({ path });
   let readKind = '';
   const source = async (signal: AbortSignal): Promise<readonly FamilyRead[]> => {
-    const reads = await fileSource(signal);
-    readKind = reads.map((r) => (r.ok ? (r.readKind ?? 'parsed') : 'failed')).join(',');
+    const reads = await read(signal);
+    readKind = reads.map((r) => (r.ok ? (r.readKind ?? 'parsed') : `failed: ${r.error.message}`)).join(',');
     return reads;
   };
   const clock = manualClock();
   const sampler = new Sampler({ source, clock, intervalSeconds: 10 });
-  // The exporter's defaults (series budget included), as runExporter builds the page.
-  const flags = parseExporterFlags([], {});
-  if (flags.kind !== 'run') throw new Error('bench: default flags did not parse to a run');
   const page = createMetricsPage({ ...flags.config.metrics, windowSeconds: flags.config.windowSeconds, version: 'bench', revision: 'bench' });
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();

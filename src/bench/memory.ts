@@ -3,11 +3,13 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { withRulesChange } from './replace-endpoint.js';
-import type { ChildDoneLine, ChildSampleLine } from './exporter-child.js';
+import type { ChildDoneLine, ChildSampleLine, ChildSource } from './exporter-child.js';
 import { IMAGE_NODE_ENV } from './image-env.js';
 import { spread, type Spread } from './stats.js';
 
 export interface MemoryResult {
+  /** What the child read the dump through: `live` (the live source and a stand-in save, as on a node) or `file`. */
+  readonly source: ChildSource;
   readonly samples: number;
   readonly maxRssBytes: number;
   /** The sample (0-based) before which the rules changed once (replace-endpoint.ts); -1: never. */
@@ -54,17 +56,17 @@ const WINDOW_SAMPLES = 30;
  * replaced before that sample (replace-endpoint.ts), so the run holds the parsed read that follows a
  * rules change, where the heap peaks, and not only the one at start-up.
  */
-export async function measureMemory(dumpPath: string, samples: number, changeAt = -1): Promise<MemoryResult> {
+export async function measureMemory(dumpPath: string, samples: number, changeAt = -1, source: ChildSource = 'live'): Promise<MemoryResult> {
   const change = changeAt >= 0 && changeAt < samples ? changeAt : -1;
   return withRulesChange('kbe-memory-', dumpPath, (work, changed) =>
-    runChild(change < 0 ? [work, String(samples)] : [work, String(samples), changed, String(change)], samples, change),
+    runChild(source, change < 0 ? [work, String(samples)] : [work, String(samples), changed, String(change)], samples, change),
   );
 }
 
-async function runChild(args: readonly string[], samples: number, changeAt: number): Promise<MemoryResult> {
+async function runChild(source: ChildSource, args: readonly string[], samples: number, changeAt: number): Promise<MemoryResult> {
   const script = fileURLToPath(new URL('./exporter-child.js', import.meta.url));
   // No flags of this process (npm run bench runs it with --expose-gc): the image's environment only.
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(process.execPath, [script, source, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...IMAGE_NODE_ENV },
   });
@@ -73,6 +75,11 @@ async function runChild(args: readonly string[], samples: number, changeAt: numb
   for await (const text of createInterface({ input: child.stdout })) {
     const line = JSON.parse(text) as ChildSampleLine | ChildDoneLine;
     if (line.kind === 'sample') {
+      // A failed read would make every figure after it meaningless.
+      if (line.readKind.includes('failed')) {
+        child.kill();
+        throw new Error(`exporter-child sample ${line.index}: ${line.readKind}`);
+      }
       lines.push(line);
       if (line.index % 10 === 9) process.stderr.write(`    memory: sample ${line.index + 1}/${samples}, rss ${(line.rssBytes / 2 ** 20).toFixed(0)} MiB\n`);
     } else done = line;
@@ -87,6 +94,7 @@ async function runChild(args: readonly string[], samples: number, changeAt: numb
   const late = spread(rss.slice(-10)).median;
   const growthBytes = rss.length >= WINDOW_SAMPLES + 20 ? late - settled : Number.NaN;
   return {
+    source,
     samples: lines.length,
     maxRssBytes: done.maxRssBytes,
     changeAt,

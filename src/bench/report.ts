@@ -131,18 +131,18 @@ export function renderReport(run: BenchRun): string {
   const withMemory = run.sizes.filter((r) => r.memory !== null);
   if (withMemory.length > 0) {
     out.push(
-      '### Exporter memory over consecutive samples (separate process: file source with the counter refresh → Sampler → metrics page, 10 s apart on its clock)',
+      '### Exporter memory over consecutive samples (separate process: source with the counter refresh → Sampler → metrics page, 10 s apart on its clock)',
       '',
-      'Halfway through, one endpoint is replaced in the file (its KUBE-SEP chain renamed and its address moved, as kube-proxy writes a rescheduled pod): the read that follows misses as a scan-only read and parses the whole table (`reparsed`) while the last sample\'s state is still held, which is where the heap peaks on a running node. "Before the change" covers start-up and the refreshed reads after it.',
+      'The **live** source is the one a node runs: it reads a stand-in `iptables-legacy-save` that prints the dump (`src/bench/stand-in-save.ts`), so the output arrives as a child\'s stdout, as on a node. The **file** source is `--source.file`. Halfway through, one endpoint is replaced in the file (its KUBE-SEP chain renamed and its address moved, as kube-proxy writes a rescheduled pod): the read that follows misses as a scan-only read and parses the whole table (`reparsed`) while the last sample\'s state is still held, which is where the heap peaks on a running node. "Before the change" covers start-up and the refreshed reads after it.',
       '',
-      '| size | samples | reads | peak RSS before the change / overall | RSS after sample 1 / 30 / last | growth (samples 31–40 → last 10) | flat | sample + render time | max event-loop block | CPU (all samples) | page held (compressed / plain) | V8 heap limit |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| size | source | samples | reads | peak RSS before the change / overall | RSS after sample 1 / 30 / last | growth (samples 31–40 → last 10) | flat | sample + render time | max event-loop block | CPU (all samples) | page held (compressed / plain) | V8 heap limit |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const r of withMemory) {
       const m = r.memory as MemoryResult;
       const at = (i: number): string => mib(m.rss[Math.min(i, m.rss.length - 1)] ?? Number.NaN);
       const reads = Object.entries(m.readKinds).map(([kind, n]) => `${n} ${kind}`).join(', ');
-      out.push(`| ${r.size.name} | ${m.samples} | ${reads} | ${m.changeAt >= 0 ? `${mib(m.maxRssBeforeChangeBytes)} / ` : ''}${mib(m.maxRssBytes)}${m.changeAt >= 0 ? ` (change before sample ${m.changeAt + 1})` : ''} | ${at(0)} / ${at(29)} / ${at(m.rss.length - 1)} | ${(m.growthBytes / 2 ** 20).toFixed(1)} MiB | ${Number.isFinite(m.growthBytes) ? (m.flat ? 'yes' : 'no') : 'too few samples'} | ${msSpread(m.sampleMs)} | ${ms(m.maxLoopBlockMs)}${m.maxLoopBlockAt === null ? '' : ` (sample ${m.maxLoopBlockAt.index + 1}, ${m.maxLoopBlockAt.readKind}; ${m.samplesBlockedOver100Ms} of ${m.samples} samples over 100 ms)`} | ${ms(m.cpuMs)} | ${(m.pageHeldBytes / 2 ** 20).toFixed(1)} MiB / ${mib(m.pageBytes)} | ${mib(m.heapLimitBytes)} |`);
+      out.push(`| ${r.size.name} | ${m.source} | ${m.samples} | ${reads} | ${m.changeAt >= 0 ? `${mib(m.maxRssBeforeChangeBytes)} / ` : ''}${mib(m.maxRssBytes)}${m.changeAt >= 0 ? ` (change before sample ${m.changeAt + 1})` : ''} | ${at(0)} / ${at(29)} / ${at(m.rss.length - 1)} | ${(m.growthBytes / 2 ** 20).toFixed(1)} MiB | ${Number.isFinite(m.growthBytes) ? (m.flat ? 'yes' : 'no') : 'too few samples'} | ${msSpread(m.sampleMs)} | ${ms(m.maxLoopBlockMs)}${m.maxLoopBlockAt === null ? '' : ` (sample ${m.maxLoopBlockAt.index + 1}, ${m.maxLoopBlockAt.readKind}; ${m.samplesBlockedOver100Ms} of ${m.samples} samples over 100 ms)`} | ${ms(m.cpuMs)} | ${(m.pageHeldBytes / 2 ** 20).toFixed(1)} MiB / ${mib(m.pageBytes)} | ${mib(m.heapLimitBytes)} |`);
     }
     const env = withMemory[0]?.memory?.nodeEnv ?? {};
     out.push('', `The memory child and the serve benchmark's exporter ran with the image's environment (Dockerfile \`ENV\`): ${Object.entries(env).map(([k, v]) => `\`${k}=${v}\``).join(', ') || 'none'}.`);

@@ -1,0 +1,31 @@
+/**
+ * A stand-in `iptables-legacy-save` for benchmarks: a shell script that prints one dump file, put first
+ * on PATH. With it the exporter's live source reads a generated ruleset the way it reads a node's (a
+ * child's stdout, streamed into the parser and the scanner in pipe-sized Buffers) without loading the
+ * ruleset into the kernel, where saving it would take far longer than the exporter's work on it.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+export interface StandInSave {
+  /** PATH with the stand-in first. */
+  readonly path: string;
+  remove(): void;
+}
+
+/** The stand-in prints whatever file is at `dumpPath` when it runs (so renaming another over it changes the rules). */
+export function createStandInSave(dumpPath: string, pathVariable = process.env.PATH ?? ''): StandInSave {
+  const dir = mkdtempSync(join(tmpdir(), 'kbe-bench-save-'));
+  const script = join(dir, 'iptables-legacy-save');
+  writeFileSync(script, `#!/bin/sh\nexec cat ${shellQuote(dumpPath)}\n`);
+  chmodSync(script, 0o755);
+  return {
+    path: `${dir}${delimiter}${pathVariable}`,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}

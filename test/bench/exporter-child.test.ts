@@ -1,0 +1,78 @@
+// The memory benchmark's child must read what it says it reads: through the live source, a stand-in
+// iptables-legacy-save that prints the dump file as it is when it runs (so the rules change halfway
+// shows as one), or through the file source. Run on the built child, as memory.ts runs it.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ChildDoneLine, ChildSampleLine } from '../../src/bench/exporter-child.js';
+import { replaceOneEndpoint } from '../../src/bench/replace-endpoint.js';
+import { createStandInSave } from '../../src/bench/stand-in-save.js';
+import { generateBulkRuleset } from '../../src/lab/ruleset/bulk.js';
+import { buildCli } from '../hardening/support/built-cli.js';
+
+let child: string;
+let dir: string | undefined;
+beforeAll(async () => {
+  child = join(dirname(await buildCli()), 'bench', 'exporter-child.js');
+}, 180_000);
+afterEach(() => {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+function runChild(source: string): { samples: ChildSampleLine[]; done: ChildDoneLine | undefined; stderr: string; status: number | null } {
+  dir = mkdtempSync(join(tmpdir(), 'kbe-child-test-'));
+  const text = generateBulkRuleset({ services: 40, endpointsPerService: 3, seed: 5, comments: true });
+  const work = join(dir, 'rules.txt');
+  const changed = join(dir, 'changed.txt');
+  writeFileSync(work, text);
+  writeFileSync(changed, replaceOneEndpoint(text).text);
+  const result = spawnSync(process.execPath, [child, source, work, '4', changed, '2'], { encoding: 'utf8' });
+  const lines = result.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as ChildSampleLine | ChildDoneLine);
+  return {
+    samples: lines.filter((line): line is ChildSampleLine => line.kind === 'sample'),
+    done: lines.find((line): line is ChildDoneLine => line.kind === 'done'),
+    stderr: result.stderr,
+    status: result.status,
+  };
+}
+
+describe('exporter-child', () => {
+  it.each(['live', 'file'])('%s: parses at start-up, refreshes, and re-parses after the rules change', (source) => {
+    const run = runChild(source);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.samples.map((s) => s.readKind)).toEqual(['parsed', 'refreshed', 'reparsed', 'refreshed']);
+    expect(run.samples.every((s) => s.pageBytes > 0)).toBe(true);
+    expect(run.done?.maxRssBytes).toBeGreaterThan(0);
+  });
+
+  it('refuses a source it does not know, naming the usage', () => {
+    const run = runChild('nft');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('usage: exporter-child live|file DUMP SAMPLES [CHANGED AT]');
+  });
+});
+
+describe('createStandInSave', () => {
+  it('prints the file that is at the path when it runs, and leaves nothing behind', () => {
+    dir = mkdtempSync(join(tmpdir(), 'kbe-stand-in-test-'));
+    // A quote in the path must not break the script.
+    const dump = join(dir, "it's.txt");
+    writeFileSync(dump, 'first\n');
+    const standIn = createStandInSave(dump, '/usr/bin:/bin');
+    const save = (): string => spawnSync('iptables-legacy-save', ['-c', '-t', 'nat'], { encoding: 'utf8', env: { PATH: standIn.path } }).stdout;
+    expect(save()).toBe('first\n');
+    writeFileSync(dump, 'second\n');
+    expect(save()).toBe('second\n');
+    const script = join(standIn.path.split(':')[0] as string, 'iptables-legacy-save');
+    expect(readFileSync(script, 'utf8')).toContain("'\\''");
+    standIn.remove();
+    expect(existsSync(script)).toBe(false);
+  });
+});
