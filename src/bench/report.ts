@@ -111,9 +111,9 @@ export function renderReport(run: BenchRun): string {
   out.push('');
 
   out.push(
-    '### The running exporter (runExporter, --source.file)',
+    '### The running exporter (runExporter, reading a stand-in iptables-legacy-save)',
     '',
-    'The exporter runs in its own process with the image\'s node environment (below); GETs come from another (as Prometheus would scrape). Then two samples are taken with the event loop monitored (10 ms resolution) while that process scrapes back to back: the second sample, after one endpoint was replaced in the file (rules rewritten: a scan-only read misses, and the file is read again and parsed, `reparsed`), and the third (rules unchanged: a refreshed read). The sample column names how each read was taken, as the exporter counted it. The page is rendered in slices (`schedule()`); "render" is from publication to the new page being served.',
+    'The exporter runs in its own process with the image\'s node environment (below), with its live source reading a stand-in `iptables-legacy-save` that prints the dump (as on a node: `--proxy.mode=iptables --iptables.backend=legacy`); GETs come from another (as Prometheus would scrape). Then two samples are taken with the event loop monitored (10 ms resolution) while that process scrapes back to back: the second sample, after one endpoint was replaced in the file (rules rewritten: a scan-only read misses, and the output is saved again and parsed, `reparsed`), and the third (rules unchanged: a refreshed read). The sample column names how each read was taken, as the exporter counted it. The page is rendered in slices (`schedule()`); "render" is from publication to the new page being served.',
     '',
     '| size | series (kube_balance_* / per-endpoint) | page | GET /metrics | GET gzip | sample (rules rewritten / unchanged) | of which render | max event-loop block (rewritten / unchanged) | of which during render | slowest GET during a sample (rewritten / unchanged) |',
     '|---|---|---|---|---|---|---|---|---|---|',

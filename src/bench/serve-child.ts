@@ -1,6 +1,7 @@
 /**
  * The exporter of the serve benchmark, in its own process so that it runs with the image's node
- * environment (serve.ts starts it with IMAGE_NODE_ENV): runExporter with --source.file on a dump. It
+ * environment (serve.ts starts it with IMAGE_NODE_ENV): runExporter reading a dump as on a node, through
+ * the live source and a stand-in iptables-legacy-save that prints DUMP (stand-in-save.ts). It
  * prints `{"port":N}` once the first sample's page is served, then answers commands on stdin, one JSON
  * line each: `{"op":"sample"}` takes one sample with the event loop monitored and answers what it
  * measured of it (ServeChildSample); `{"op":"sample","change":true}` first renames CHANGED over DUMP
@@ -15,10 +16,11 @@ import { silentLogger } from '../logger-types.js';
 import { runExporter, type ExporterHandle } from '../run-exporter.js';
 import type { MonitoredSample } from './serve.js';
 import { applyV8Flags } from '../v8-flags.js';
+import { createStandInSave } from './stand-in-save.js';
 
 /** What the exporter's process measures of a MonitoredSample (the scraping process measures the GETs). */
 export interface ServeChildSample extends Omit<MonitoredSample, 'maxGetDuringSampleMs' | 'getsDuringSample'> {
-  /** The adaptive interval the sampler chose from the file read's cost (a file has no child CPU). */
+  /** The adaptive interval the sampler chose from the save's CPU (here the stand-in's, next to nothing). */
   readonly sampleIntervalSeconds: number;
   /** How the sample's read was taken (kube_balance_sample_reads_total's `read`). */
   readonly readKind: string;
@@ -63,8 +65,22 @@ async function monitoredSample(handle: ExporterHandle): Promise<ServeChildSample
 async function main(dumpPath: string, changedPath: string | undefined): Promise<void> {
   // As the exporter's bin (cli.ts) does first.
   applyV8Flags();
+  const standIn = createStandInSave(dumpPath);
+  process.env.PATH = standIn.path;
+  process.on('exit', () => standIn.remove());
+  // The mode, backend and family fixed: nothing but the stand-in runs (no detection on this machine's own tables).
   const invocation = parseExporterFlags(
-    ['--source.file', dumpPath, '--web.listen-address', '127.0.0.1:0', '--sample.interval', '1h', '--sample.max-age', '2h', '--window', '3h', '--kube.enabled=false', '--log.level', 'error'],
+    [
+      '--proxy.mode=iptables',
+      '--iptables.backend=legacy',
+      '--iptables.families=ipv4',
+      '--web.listen-address=127.0.0.1:0',
+      '--sample.interval=1h',
+      '--sample.max-age=2h',
+      '--window=3h',
+      '--kube.enabled=false',
+      '--log.level=error',
+    ],
     {},
   );
   if (invocation.kind !== 'run') throw new Error('bench: exporter flags did not parse to a run');

@@ -57,7 +57,7 @@ export interface ServeResult {
   readonly parsed: MonitoredSample;
   /** The third (the rules unchanged since the second: a refreshed read). */
   readonly refreshed: MonitoredSample;
-  /** The adaptive interval the sampler chose from the file read's cost (a file has no child CPU). */
+  /** The adaptive interval the sampler chose from the save's CPU (here the stand-in's, next to nothing). */
   readonly sampleIntervalSeconds: number;
 }
 

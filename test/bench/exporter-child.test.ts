@@ -1,10 +1,11 @@
-// The memory benchmark's child must read what it says it reads: through the live source, a stand-in
+// The benchmark's children must read what they say they read: through the live source, a stand-in
 // iptables-legacy-save that prints the dump file as it is when it runs (so the rules change halfway
 // shows as one), or through the file source. Run on the built child, as memory.ts runs it.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildDoneLine, ChildSampleLine } from '../../src/bench/exporter-child.js';
 import { replaceOneEndpoint } from '../../src/bench/replace-endpoint.js';
@@ -75,4 +76,36 @@ describe('createStandInSave', () => {
     standIn.remove();
     expect(existsSync(script)).toBe(false);
   });
+});
+
+describe('serve-child', () => {
+  it('serves a page, then samples through the live source: a rules change re-parses, the next read refreshes', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kbe-serve-child-test-'));
+    const text = generateBulkRuleset({ services: 40, endpointsPerService: 3, seed: 6, comments: true });
+    const work = join(dir, 'rules.txt');
+    const changed = join(dir, 'changed.txt');
+    writeFileSync(work, text);
+    writeFileSync(changed, replaceOneEndpoint(text).text);
+    const serve = spawn(process.execPath, [join(dirname(child), 'serve-child.js'), work, changed], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    serve.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const lines = createInterface({ input: serve.stdout })[Symbol.asyncIterator]();
+    const next = async (): Promise<Record<string, unknown>> => JSON.parse(((await lines.next()).value as string | undefined) ?? 'null') as Record<string, unknown>;
+    try {
+      const ready = await next();
+      const page = await fetch(`http://127.0.0.1:${String(ready.port)}/metrics`);
+      expect(await page.text()).toContain('kube_balance_sample_reads_total{ip_family="ipv4",read="parsed"} 1');
+      serve.stdin.write('{"op":"sample","change":true}\n');
+      const rewritten = await next();
+      serve.stdin.write('{"op":"sample"}\n');
+      const unchanged = await next();
+      expect([rewritten.readKind, unchanged.readKind]).toEqual(['reparsed', 'refreshed']);
+      serve.stdin.end();
+      const code = await new Promise<number | null>((resolve) => serve.on('close', resolve));
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+    } finally {
+      serve.kill('SIGKILL');
+    }
+  }, 60_000);
 });
