@@ -23,13 +23,19 @@ afterEach(() => {
   dir = undefined;
 });
 
-function runChild(source: string): { samples: ChildSampleLine[]; done: ChildDoneLine | undefined; stderr: string; status: number | null } {
+/** A small ruleset and a copy with one endpoint replaced (the rules change), in a new `dir`. */
+function writeRules(seed: number): { work: string; changed: string } {
   dir = mkdtempSync(join(tmpdir(), 'kbe-child-test-'));
-  const text = generateBulkRuleset({ services: 40, endpointsPerService: 3, seed: 5, comments: true });
+  const text = generateBulkRuleset({ services: 40, endpointsPerService: 3, seed, comments: true });
   const work = join(dir, 'rules.txt');
   const changed = join(dir, 'changed.txt');
   writeFileSync(work, text);
   writeFileSync(changed, replaceOneEndpoint(text).text);
+  return { work, changed };
+}
+
+function runChild(source: string): { samples: ChildSampleLine[]; done: ChildDoneLine | undefined; stderr: string; status: number | null } {
+  const { work, changed } = writeRules(5);
   const result = spawnSync(process.execPath, [child, source, work, '4', changed, '2'], { encoding: 'utf8' });
   const lines = result.stdout
     .split('\n')
@@ -80,12 +86,7 @@ describe('createStandInSave', () => {
 
 describe('serve-child', () => {
   it('serves a page, then samples through the live source: a rules change re-parses, the next read refreshes', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kbe-serve-child-test-'));
-    const text = generateBulkRuleset({ services: 40, endpointsPerService: 3, seed: 6, comments: true });
-    const work = join(dir, 'rules.txt');
-    const changed = join(dir, 'changed.txt');
-    writeFileSync(work, text);
-    writeFileSync(changed, replaceOneEndpoint(text).text);
+    const { work, changed } = writeRules(6);
     const serve = spawn(process.execPath, [join(dirname(child), 'serve-child.js'), work, changed], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     serve.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
