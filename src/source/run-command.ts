@@ -1,6 +1,7 @@
 /** Runs one read-only save command with execa, streaming stdout to a callback, bounded in time, output and stderr. */
 import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
+import { paceStream } from './paced-stream.js';
 import { readProcCpuSeconds } from './proc-cpu.js';
 import { assertReadOnlySaveCommand, formatCommand, type SaveCommand } from './save-command.js';
 import { SaveError } from './save-error.js';
@@ -85,8 +86,10 @@ export function createCommandRunner(options: CommandRunnerOptions = {}): Command
     const onAbort = (): void => kill('abort');
     run.signal?.addEventListener('abort', onAbort, { once: true });
 
+    const chunkArrived = paceStream(subprocess.stdout);
     subprocess.stdout.on('data', (chunk: Buffer) => {
       if (killedFor !== null || callbackError !== null) return;
+      chunkArrived();
       outputBytes += chunk.length;
       if (outputBytes > run.maxOutputBytes) {
         kill('size');
