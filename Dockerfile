@@ -67,6 +67,8 @@ ENV NODE_ENV=production
 # garbage grow with it; a parsed read of 20,000 services x 10 endpoints peaks at ~160 MiB of live heap.
 # Larger rulesets need more: set NODE_OPTIONS in the DaemonSet (docs/deploy.md). glibc malloc: two
 # arenas for libuv's threads, and buffers of 128 KiB or more mapped on their own and returned when freed.
+# dist/cli.js also turns V8's allocation-site pretenuring off itself (src/v8-flags.ts): node refuses that
+# flag here.
 ENV NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=4" \
     MALLOC_ARENA_MAX=2 \
     MALLOC_MMAP_THRESHOLD_=131072 \
