@@ -14,7 +14,7 @@ export interface MemoryResult {
   readonly maxRssBytes: number;
   /** The sample (0-based) before which the rules changed once (replace-endpoint.ts); -1: never. */
   readonly changeAt: number;
-  /** Peak RSS over the samples before the rules changed (all of them when they never did). */
+  /** Peak RSS over the samples before the rules changed (all of them when they never did; NaN when none came before). */
   readonly maxRssBeforeChangeBytes: number;
   /** RSS after each sample. */
   readonly rss: readonly number[];
@@ -98,7 +98,7 @@ async function runChild(source: ChildSource, args: readonly string[], samples: n
     samples: lines.length,
     maxRssBytes: done.maxRssBytes,
     changeAt,
-    maxRssBeforeChangeBytes: changeAt > 0 ? (lines[changeAt - 1]?.maxRssBytes ?? Number.NaN) : done.maxRssBytes,
+    maxRssBeforeChangeBytes: peakBeforeChange(lines, changeAt, done.maxRssBytes),
     rss,
     growthBytes,
     flat: growthBytes < FLAT_TOLERANCE_BYTES,
@@ -113,6 +113,15 @@ async function runChild(source: ChildSource, args: readonly string[], samples: n
     cpuMs: done.cpuMs,
     nodeEnv: IMAGE_NODE_ENV,
   };
+}
+
+/**
+ * Peak RSS over the samples before the rules changed: the process's peak when they never did, and
+ * none (NaN, shown as n/a) when they changed before the first sample.
+ */
+export function peakBeforeChange(lines: readonly Pick<ChildSampleLine, 'maxRssBytes'>[], changeAt: number, peakBytes: number): number {
+  if (changeAt < 0) return peakBytes;
+  return changeAt === 0 ? Number.NaN : (lines[changeAt - 1]?.maxRssBytes ?? Number.NaN);
 }
 
 function longestBlock(lines: readonly ChildSampleLine[]): MemoryResult['maxLoopBlockAt'] {

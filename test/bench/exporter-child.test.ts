@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildDoneLine, ChildSampleLine } from '../../src/bench/exporter-child.js';
+import { peakBeforeChange } from '../../src/bench/memory.js';
 import { replaceOneEndpoint } from '../../src/bench/replace-endpoint.js';
 import { createStandInSave } from '../../src/bench/stand-in-save.js';
 import { generateBulkRuleset } from '../../src/lab/ruleset/bulk.js';
@@ -109,4 +110,15 @@ describe('serve-child', () => {
       serve.kill('SIGKILL');
     }
   }, 60_000);
+});
+
+describe('peakBeforeChange', () => {
+  const lines = [{ maxRssBytes: 100 }, { maxRssBytes: 150 }, { maxRssBytes: 300 }];
+  it('is the peak after the last sample before the change, or the whole run when the rules never changed', () => {
+    expect(peakBeforeChange(lines, 2, 300)).toBe(150);
+    expect(peakBeforeChange(lines, -1, 300)).toBe(300);
+  });
+  it('is none when the rules changed before the first sample (`--samples 1`), not the run peak', () => {
+    expect(peakBeforeChange(lines, 0, 300)).toBeNaN();
+  });
 });
