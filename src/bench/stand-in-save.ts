@@ -5,8 +5,7 @@
  * ruleset into the kernel, where saving it would take far longer than the exporter's work on it.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 
 export interface StandInSave {
   /** PATH with the stand-in first. */
@@ -14,9 +13,13 @@ export interface StandInSave {
   remove(): void;
 }
 
-/** The stand-in prints whatever file is at `dumpPath` when it runs (so renaming another over it changes the rules). */
+/**
+ * The stand-in prints whatever file is at `dumpPath` when it runs (so renaming another over it changes
+ * the rules). It lives in a folder beside the dump, so that whoever removes the dump's folder removes
+ * it too, even when the process that made it was killed before remove().
+ */
 export function createStandInSave(dumpPath: string, pathVariable = process.env.PATH ?? ''): StandInSave {
-  const dir = mkdtempSync(join(tmpdir(), 'kbe-bench-save-'));
+  const dir = mkdtempSync(join(dirname(dumpPath), '.stand-in-save-'));
   const script = join(dir, 'iptables-legacy-save');
   writeFileSync(script, `#!/bin/sh\nexec cat ${shellQuote(dumpPath)}\n`);
   chmodSync(script, 0o755);

@@ -74,11 +74,13 @@ describe('createStandInSave', () => {
     const dump = join(dir, "it's.txt");
     writeFileSync(dump, 'first\n');
     const standIn = createStandInSave(dump, '/usr/bin:/bin');
+    const script = join(standIn.path.split(':')[0] as string, 'iptables-legacy-save');
+    // Beside the dump: removing the dump's folder removes it, whatever happens to its maker.
+    expect(dirname(dirname(script))).toBe(dir);
     const save = (): string => spawnSync('iptables-legacy-save', ['-c', '-t', 'nat'], { encoding: 'utf8', env: { PATH: standIn.path } }).stdout;
     expect(save()).toBe('first\n');
     writeFileSync(dump, 'second\n');
     expect(save()).toBe('second\n');
-    const script = join(standIn.path.split(':')[0] as string, 'iptables-legacy-save');
     expect(readFileSync(script, 'utf8')).toContain("'\\''");
     standIn.remove();
     expect(existsSync(script)).toBe(false);
