@@ -115,7 +115,7 @@ export function renderReport(run: BenchRun): string {
     '',
     'The exporter runs in its own process with the image\'s node environment (below), with its live source reading a stand-in `iptables-legacy-save` that prints the dump (as on a node: `--proxy.mode=iptables --iptables.backend=legacy`); GETs come from another (as Prometheus would scrape). Then two samples are taken with the event loop monitored (10 ms resolution) while that process scrapes back to back: the second sample, after one endpoint was replaced in the file (rules rewritten: a scan-only read misses, and the output is saved again and parsed, `reparsed`), and the third (rules unchanged: a refreshed read). The sample column names how each read was taken, as the exporter counted it. The page is rendered in slices (`schedule()`); "render" is from publication to the new page being served.',
     '',
-    '| size | series (kube_balance_* / per-endpoint) | page | GET /metrics | GET gzip | sample (rules rewritten / unchanged) | of which render | max event-loop block (rewritten / unchanged) | of which during render | slowest GET during a sample (rewritten / unchanged) |',
+    '| size | series (kube_balance_* / per-endpoint) | page | GET /metrics | GET gzip | sample (rules rewritten / unchanged) | of which render | max event-loop block (rewritten / unchanged) | of which during render | slowest GET during a sample, plain and gzip in turn (rewritten / unchanged) |',
     '|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const r of run.sizes) {
@@ -123,7 +123,7 @@ export function renderReport(run: BenchRun): string {
     if (s === null) continue;
     const both = (f: (m: MonitoredSample) => string): string => `${f(s.parsed)} / ${f(s.refreshed)}`;
     out.push(
-      `| ${r.size.name} | ${count(s.series)} (${count(s.kubeBalanceSeries)} / ${count(s.endpointSeries)}) | ${mib(s.pageBytes)} | ${msSpread(s.get)} | ${msSpread(s.getGzip)} | ${both((m) => `${ms(m.sampleMs)} (${ratio(m.sampleMs, legacyWall(r))}; ${m.readKind})`)} | ${both((m) => ms(m.pageRenderMs))} | ${both((m) => ms(m.maxLoopBlockMs))} | ${both((m) => ms(m.maxLoopBlockDuringRenderMs))} | ${both((m) => `${ms(m.maxGetDuringSampleMs)} (${m.getsDuringSample} GETs)`)} |`,
+      `| ${r.size.name} | ${count(s.series)} (${count(s.kubeBalanceSeries)} / ${count(s.endpointSeries)}) | ${mib(s.pageBytes)} | ${msSpread(s.get)} | ${msSpread(s.getGzip)} | ${both((m) => `${ms(m.sampleMs)} (${ratio(m.sampleMs, legacyWall(r))}; ${m.readKind})`)} | ${both((m) => ms(m.pageRenderMs))} | ${both((m) => ms(m.maxLoopBlockMs))} | ${both((m) => ms(m.maxLoopBlockDuringRenderMs))} | ${both((m) => `plain ${ms(m.maxGetDuringSampleMs)}, gzip ${ms(m.maxGzipGetDuringSampleMs)} (${m.getsDuringSample + m.gzipGetsDuringSample} GETs)`)} |`,
     );
   }
   out.push('');

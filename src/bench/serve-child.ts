@@ -19,7 +19,7 @@ import { applyV8Flags } from '../v8-flags.js';
 import { createStandInSave } from './stand-in-save.js';
 
 /** What the exporter's process measures of a MonitoredSample (the scraping process measures the GETs). */
-export interface ServeChildSample extends Omit<MonitoredSample, 'maxGetDuringSampleMs' | 'getsDuringSample'> {
+export interface ServeChildSample extends Omit<MonitoredSample, 'maxGetDuringSampleMs' | 'getsDuringSample' | 'maxGzipGetDuringSampleMs' | 'gzipGetsDuringSample'> {
   /** The adaptive interval the sampler chose from the save's CPU (here the stand-in's, next to nothing). */
   readonly sampleIntervalSeconds: number;
   /** How the sample's read was taken (kube_balance_sample_reads_total's `read`). */

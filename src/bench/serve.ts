@@ -31,9 +31,12 @@ export interface MonitoredSample {
    * which runs inside the sampler's publish, is only in maxLoopBlockMs).
    */
   readonly maxLoopBlockDuringRenderMs: number;
-  /** Slowest /metrics response among those sent back to back during the sample. */
+  /** Slowest plain /metrics response among those sent back to back during the sample (every other one). */
   readonly maxGetDuringSampleMs: number;
   readonly getsDuringSample: number;
+  /** The same for the gzip ones (the others: what Prometheus asks for). */
+  readonly maxGzipGetDuringSampleMs: number;
+  readonly gzipGetsDuringSample: number;
   /** How the read was taken (parsed, refreshed, reparsed), as the exporter counted it. */
   readonly readKind: string;
 }
@@ -80,7 +83,8 @@ function fetchPage(port: number): Promise<string> {
 
 // The scraping child: one keep-alive connection; each GET timed to its last byte, the body discarded.
 // Commands on stdin, one JSON line each, answered with one JSON line: {op:'seq',n,gzip} times n GETs
-// one after the other; {op:'loop'} starts GETs back to back, {op:'stop'} ends them and sends their times.
+// one after the other; {op:'loop'} starts GETs back to back, plain and gzip in turn, {op:'stop'} ends them
+// and sends the times of each kind.
 const SCRAPER = `
 const http = require('node:http');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -96,7 +100,7 @@ const once = (gzip) => new Promise((resolve, reject) => {
 });
 const send = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 let looping = false;
-let loop = Promise.resolve([]);
+let loop = Promise.resolve({ times: [], gzipTimes: [] });
 require('node:readline').createInterface({ input: process.stdin }).on('line', async (line) => {
   const cmd = JSON.parse(line);
   if (cmd.op === 'seq') {
@@ -105,11 +109,16 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', as
     send({ times });
   } else if (cmd.op === 'loop') {
     looping = true;
-    loop = (async () => { const times = []; while (looping) times.push(await once(false)); return times; })();
+    loop = (async () => {
+      const times = [];
+      const gzipTimes = [];
+      for (let i = 0; looping; i++) (i % 2 === 0 ? times : gzipTimes).push(await once(i % 2 === 1));
+      return { times, gzipTimes };
+    })();
     send({ times: [] });
   } else if (cmd.op === 'stop') {
     looping = false;
-    send({ times: await loop });
+    send(await loop);
   }
 });
 process.stdin.on('end', () => { agent.destroy(); });
@@ -181,16 +190,24 @@ async function serveAndMeasure(dumpPath: string, changedPath: string, gets: numb
     const counts = countSeries(first);
     const active = startLineChild('scraping', ['-e', SCRAPER], { ...process.env, KBE_BENCH_PORT: String(port) });
     scraper = active;
-    const scrape = async (command: ScraperCommand): Promise<number[]> => (await active.next<{ times: number[] }>(command)).times;
+    const scrapeBoth = (command: ScraperCommand): Promise<{ times: number[]; gzipTimes?: number[] }> => active.next(command);
+    const scrape = async (command: ScraperCommand): Promise<number[]> => (await scrapeBoth(command)).times;
     const times = await scrape({ op: 'seq', n: gets, gzip: false });
     const gzipTimes = await scrape({ op: 'seq', n: gets, gzip: true });
 
     // Scrapes run back to back from before the sample starts until after its page is served.
-    const monitored = async (change: boolean): Promise<ServeChildSample & Pick<MonitoredSample, 'maxGetDuringSampleMs' | 'getsDuringSample'>> => {
+    const slowest = (times: readonly number[]): number => (times.length === 0 ? Number.NaN : Math.max(...times));
+    const monitored = async (change: boolean): Promise<ServeChildSample & MonitoredSample> => {
       await scrape({ op: 'loop' });
       const sample = await exporter.next<ServeChildSample>({ op: 'sample', change });
-      const during = await scrape({ op: 'stop' });
-      return { ...sample, maxGetDuringSampleMs: during.length === 0 ? Number.NaN : Math.max(...during), getsDuringSample: during.length };
+      const { times: plain, gzipTimes: gzip = [] } = await scrapeBoth({ op: 'stop' });
+      return {
+        ...sample,
+        maxGetDuringSampleMs: slowest(plain),
+        getsDuringSample: plain.length,
+        maxGzipGetDuringSampleMs: slowest(gzip),
+        gzipGetsDuringSample: gzip.length,
+      };
     };
     const parsed = await monitored(true);
     const refreshed = await monitored(false);
