@@ -21,7 +21,7 @@ import { createFileSource } from '../source/file-sample-source.js';
 import { createLiveSource } from '../source/live-source.js';
 import type { FamilyRead, SampleSource } from '../source/sample-source.js';
 import { applyV8Flags } from '../v8-flags.js';
-import { createStandInSave } from './stand-in-save.js';
+import { installStandInSave } from './stand-in-save.js';
 
 /** What the child reads its dump through. */
 export type ChildSource = 'live' | 'file';
@@ -84,11 +84,7 @@ async function main(): Promise<void> {
   // The exporter's defaults (series budget, save limits), as runExporter uses them.
   const flags = parseExporterFlags([], {});
   if (flags.kind !== 'run') throw new Error('bench: default flags did not parse to a run');
-  const standIn = sourceKind === 'live' ? createStandInSave(path) : null;
-  if (standIn !== null) {
-    process.env.PATH = standIn.path;
-    process.on('exit', () => standIn.remove());
-  }
+  if (sourceKind === 'live') installStandInSave(path);
   const read: SampleSource =
     sourceKind === 'live'
       ? createLiveSource({

@@ -16,7 +16,7 @@ import { silentLogger } from '../logger-types.js';
 import { runExporter, type ExporterHandle } from '../run-exporter.js';
 import type { MonitoredSample } from './serve.js';
 import { applyV8Flags } from '../v8-flags.js';
-import { createStandInSave } from './stand-in-save.js';
+import { installStandInSave } from './stand-in-save.js';
 
 /** What the exporter's process measures of a MonitoredSample (the scraping process measures the GETs). */
 export interface ServeChildSample extends Omit<MonitoredSample, 'maxGetDuringSampleMs' | 'getsDuringSample' | 'maxGzipGetDuringSampleMs' | 'gzipGetsDuringSample'> {
@@ -65,9 +65,7 @@ async function monitoredSample(handle: ExporterHandle): Promise<ServeChildSample
 async function main(dumpPath: string, changedPath: string | undefined): Promise<void> {
   // As the exporter's bin (cli.ts) does first.
   applyV8Flags();
-  const standIn = createStandInSave(dumpPath);
-  process.env.PATH = standIn.path;
-  process.on('exit', () => standIn.remove());
+  installStandInSave(dumpPath);
   // The mode, backend and family fixed: nothing but the stand-in runs (no detection on this machine's own tables).
   const invocation = parseExporterFlags(
     [

@@ -29,6 +29,16 @@ export function createStandInSave(dumpPath: string, pathVariable = process.env.P
   };
 }
 
+/**
+ * What a benchmark child that stands for the exporter does first: the stand-in for `dumpPath` first
+ * on this process's PATH (the live source finds its save command there), removed when it exits.
+ */
+export function installStandInSave(dumpPath: string): void {
+  const standIn = createStandInSave(dumpPath);
+  process.env.PATH = standIn.path;
+  process.on('exit', () => standIn.remove());
+}
+
 function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
