@@ -35,8 +35,8 @@ export function replaceOneEndpoint(text: string): { readonly text: string; reado
 /**
  * Runs `run` with, in a temporary folder removed afterwards, `work`: a copy of `dumpPath` for an
  * exporter to read, and `changed`: the same rules with one endpoint replaced. A benchmark's child
- * renames `changed` over `work` when the rules are to change (its file source reads `work` anew
- * every sample).
+ * renames `changed` over `work` when the rules are to change (its stand-in save, or its file source,
+ * reads `work` anew every sample).
  */
 export async function withRulesChange<T>(prefix: string, dumpPath: string, run: (work: string, changed: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
