@@ -1,5 +1,5 @@
 /** The metric-family descriptor: one exposition family, its labels, and how it reads a Snapshot. */
-import type { EndpointStats, LadderStats } from '../analysis/types.js';
+import type { LadderStats } from '../analysis/types.js';
 import type { Slices } from '../slices.js';
 import type { Snapshot } from '../snapshot.js';
 
@@ -21,18 +21,18 @@ export const ENDPOINT_LABELS = [...LADDER_LABELS, 'endpoint'] as const;
  */
 export type Emit = (labelValues: readonly string[], value: number, lastValue?: string) => void;
 
-export interface EndpointView {
-  readonly stats: EndpointStats;
-  /** Value of ENDPOINT_LABELS' last label, `endpoint`; the others are its ladder's `labels`. */
-  readonly endpoint: string;
-}
-
 export interface LadderView {
   readonly stats: LadderStats;
   /** Values for LADDER_LABELS. */
   readonly labels: readonly string[];
-  /** Endpoints to emit per-endpoint series for: empty when the include/exclude filters exclude the service. */
-  readonly endpoints: readonly EndpointView[];
+  /**
+   * Positions in `stats.endpoints` of the endpoints to emit per-endpoint series for: empty when the
+   * include/exclude filters exclude the service or the series budget dropped its endpoints. Positions,
+   * not endpoint objects: objects made for every endpoint when the views are built would live through
+   * the whole render (200k of them at 20,000 services × 10 endpoints), long enough to be promoted, and
+   * leave ~20 MiB for the next full GC each render. The families make them per ladder instead.
+   */
+  readonly endpointIndexes: readonly number[];
 }
 
 /** Why ladders or endpoints present in the snapshot have no series on the page. */

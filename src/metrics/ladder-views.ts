@@ -3,7 +3,7 @@ import type { LadderStats } from '../analysis/types.js';
 import { runToEnd, type Slices } from '../slices.js';
 import type { Snapshot } from '../snapshot.js';
 import type { EndpointFilter } from './endpoint-filter.js';
-import { ROWS_PER_STEP, type EndpointView, type LadderView, type WithheldCounts } from './family.js';
+import { ROWS_PER_STEP, type LadderView, type WithheldCounts } from './family.js';
 import { buildLadderLayout, layoutFits, type LadderLayout, type LayoutLadder } from './ladder-layout.js';
 import { sortSteps } from '../sort-steps.js';
 
@@ -67,19 +67,12 @@ export function* ladderViewSteps(snapshot: Snapshot, filter: EndpointFilter, max
   for (const entry of layout.ladders) {
     const ladderStats = stats[entry.index] as (typeof stats)[number];
     if (entry.duplicate) {
-      allLadders.push({ stats: ladderStats, labels: entry.labels, endpoints: [] });
+      allLadders.push({ stats: ladderStats, labels: entry.labels, endpointIndexes: NO_ENDPOINTS });
       continue;
     }
-    const endpoints: EndpointView[] = [];
-    if (entry.endpoints.length > 0 && !budget.dropped.has(entry)) {
-      // A getter on the analysis's results: new objects on each read, so read it once per ladder.
-      const endpointStats = ladderStats.endpoints;
-      for (const index of entry.endpoints) {
-        const endpointStatsAt = endpointStats[index] as (typeof endpointStats)[number];
-        endpoints.push({ stats: endpointStatsAt, endpoint: endpointStatsAt.endpoint ?? '' });
-      }
-    }
-    const view: LadderView = { stats: ladderStats, labels: entry.labels, endpoints };
+    // The layout's own array: the views add nothing per endpoint.
+    const endpointIndexes = budget.dropped.has(entry) ? NO_ENDPOINTS : entry.endpoints;
+    const view: LadderView = { stats: ladderStats, labels: entry.labels, endpointIndexes };
     ladders.push(view);
     allLadders.push(view);
     if (ladders.length % ROWS_PER_STEP === 0) yield;
@@ -95,6 +88,8 @@ interface BudgetDrops {
   /** Their endpoints. */
   readonly withheld: number;
 }
+
+const NO_ENDPOINTS: readonly number[] = [];
 
 const NO_DROPS: BudgetDrops = { dropped: new Set(), withheld: 0 };
 

@@ -112,6 +112,34 @@ describe('ladder layout kept between renders', () => {
     expect(layouts.layout).not.toBe(built);
   });
 
+  it('builds views without making endpoint objects: the views point at the layout, the families read endpoints per ladder', () => {
+    const first = snapshot();
+    const analysis = first.analysis as NonNullable<Snapshot['analysis']>;
+    let endpointReads = 0;
+    // The analysis's results make endpoint objects on each read of `endpoints` (ladder-result.ts): count the reads.
+    const counted = analysis.ladders.map((stats): LadderStats => {
+      const { endpoints, ...rest } = stats;
+      return Object.defineProperty({ ...rest }, 'endpoints', {
+        get: () => {
+          endpointReads++;
+          return endpoints;
+        },
+      }) as LadderStats;
+    });
+    const snap: Snapshot = { ...first, analysis: { ...analysis, ladders: counted } };
+    const layouts = new LadderLayoutCache();
+    runToEnd(ladderViewSteps(snap, filter, 0, layouts));
+    // The layout reads the endpoints of the ladders it shows, once, when it is built.
+    expect(endpointReads).toBeGreaterThan(0);
+    endpointReads = 0;
+    // The next render of the same ladders keeps the layout: its views read no endpoints at all.
+    const views = runToEnd(ladderViewSteps(snap, filter, 0, layouts));
+    expect(endpointReads).toBe(0);
+    const layoutEntries = layouts.layout?.ladders.filter((entry) => !entry.duplicate) ?? [];
+    expect(views.ladders.some((view) => view.endpointIndexes.length > 0)).toBe(true);
+    expect(views.ladders.every((view, i) => view.endpointIndexes === layoutEntries[i]?.endpoints)).toBe(true);
+  });
+
   it("keeps label text only for the layout's own arrays, not for those families build per series", async () => {
     const first = snapshot();
     const layouts = new LadderLayoutCache();

@@ -20,7 +20,7 @@ function filteredServices(context: CollectContext): Set<string> {
   if (set === undefined) {
     set = new Set();
     for (const view of context.allLadders) {
-      if (view.endpoints.length === 0 && view.stats.ladder.endpoints.length > 0) set.add(`${view.labels[0] ?? ''}\u0000${view.labels[1] ?? ''}`);
+      if (view.endpointIndexes.length === 0 && view.stats.ladder.endpoints.length > 0) set.add(`${view.labels[0] ?? ''}\u0000${view.labels[1] ?? ''}`);
     }
     filteredByContext.set(context, set);
   }

@@ -1,4 +1,5 @@
 /** Helpers that turn a value function into a MetricFamily for the common shapes (per ladder, per endpoint, scalar). */
+import type { EndpointStats } from '../../analysis/types.js';
 import { runToEnd } from '../../slices.js';
 import type { Snapshot } from '../../snapshot.js';
 import {
@@ -8,7 +9,6 @@ import {
   type CollectContext,
   type CollectSteps,
   type Emit,
-  type EndpointView,
   type LadderView,
   type MetricFamily,
   type MetricType,
@@ -57,10 +57,13 @@ export function ladderFamily(spec: FamilySpec<(ladder: LadderView) => number | n
   });
 }
 
-/** One series per endpoint with ENDPOINT_LABELS; only endpoints that pass the include/exclude filters. */
-export function endpointFamily(
-  spec: FamilySpec<(endpoint: EndpointView, ladder: LadderView) => number | null>,
-): MetricFamily {
+type EndpointValue = (endpoint: EndpointStats, ladder: LadderView) => number | null;
+
+/**
+ * One series per endpoint with ENDPOINT_LABELS (`endpoint` '' when unknown); only endpoints that pass
+ * the include/exclude filters and the series budget (the view's `endpointIndexes`).
+ */
+export function endpointFamily(spec: FamilySpec<EndpointValue>): MetricFamily {
   return steppedFamily({
     name: spec.name,
     type: spec.type,
@@ -69,14 +72,24 @@ export function endpointFamily(
     *collectSteps(_snapshot, emit, context) {
       let rows = 0;
       for (const ladder of context.ladders) {
-        for (const endpoint of ladder.endpoints) {
-          const v = spec.value(endpoint, ladder);
-          if (v !== null) emit(ladder.labels, v, endpoint.endpoint);
-        }
+        if (ladder.endpointIndexes.length > 0) emitEndpoints(spec.value, ladder, emit);
         if (++rows % ROWS_PER_STEP === 0) yield;
       }
     },
   });
+}
+
+/** One ladder's endpoint series (a plain function: V8 optimises a loop in it, not one inside a generator). */
+function emitEndpoints(value: EndpointValue, ladder: LadderView, emit: Emit): void {
+  // The analysis's results make new endpoint objects on each read: read once per ladder, and they die
+  // young, with this call.
+  const endpoints = ladder.stats.endpoints;
+  const indexes = ladder.endpointIndexes;
+  for (let i = 0; i < indexes.length; i++) {
+    const endpoint = endpoints[indexes[i] as number] as EndpointStats;
+    const v = value(endpoint, ladder);
+    if (v !== null) emit(ladder.labels, v, endpoint.endpoint ?? '');
+  }
 }
 
 const NO_LABELS: readonly string[] = [];

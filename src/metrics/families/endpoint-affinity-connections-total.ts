@@ -12,6 +12,6 @@ export const endpointAffinityConnectionsTotal = endpointFamily({
   // kube-proxy nftables mode it is unknown (the model says null): absent rather than a false 0.
   value: (e, ladder) => {
     const { sessionAffinity, endpoints } = ladder.stats.ladder;
-    return sessionAffinity === null || endpoints[0]?.affinityConnections === null ? null : e.stats.affinityConnectionsTotal;
+    return sessionAffinity === null || endpoints[0]?.affinityConnections === null ? null : e.affinityConnectionsTotal;
   },
 });

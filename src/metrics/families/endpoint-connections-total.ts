@@ -8,5 +8,5 @@ export const endpointConnectionsTotal = endpointFamily({
     'New connections (first packets of conntrack flows, counted by kube-proxy nat rules) sent to this endpoint ' +
     "by this service port's load-balancing ladder on this node (random choice plus session affinity); " +
     'monotonic for the life of the exporter across kube-proxy counter resets.',
-  value: (e) => e.stats.connectionsTotal,
+  value: (e) => e.connectionsTotal,
 });

@@ -7,5 +7,5 @@ export const endpointExpectedRatio = endpointFamily({
   help:
     "Uniform share 1/n of the ladder's new connections this endpoint should receive on this node, " +
     "n being the endpoints in this node's ladder.",
-  value: (e) => e.stats.expectedRatio,
+  value: (e) => e.expectedRatio,
 });

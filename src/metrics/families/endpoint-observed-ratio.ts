@@ -7,5 +7,5 @@ export const endpointObservedRatio = endpointFamily({
   help:
     "Share of the ladder's new connections (first packets of conntrack flows) on this node that went to this " +
     'endpoint, derived over the --window; absent when the window saw no new connections.',
-  value: (e) => e.stats.observedRatio,
+  value: (e) => e.observedRatio,
 });

@@ -7,5 +7,5 @@ export const endpointProgrammedRatio = endpointFamily({
   help:
     "Share of the ladder's random choices this endpoint receives on this node as programmed by the " +
     '--probability rules: p_i times the product of (1 - p_j) over earlier rules.',
-  value: (e) => e.stats.programmedRatio,
+  value: (e) => e.programmedRatio,
 });
