@@ -38,16 +38,14 @@ export interface KeptLabelTexts {
  * ~300k series cost one escape+join per ladder instead of one per series. A cache lives for one update.
  * With `kept` (the page's ladder layout), the texts of the layout's own arrays are read from and stored
  * in `kept.texts`, which lives as long as the layout; the texts of arrays a family builds per series stay
- * in this cache, so the kept one holds at most one text per layout array. An endpoint's last label,
- * `,endpoint="…"}`, is cached by its value the same way (forLast): kept when it follows a layout array.
+ * in this cache, so the kept one holds at most one text per layout array. A series' last label given
+ * apart (an endpoint's `endpoint`) is not cached: familyEmitter writes it in pieces.
  */
 export class LabelTextCache {
   // Keyed by the label names joined: an endpoint family's ladder part (ENDPOINT_LABELS but the last)
   // shares the texts of LADDER_LABELS. Plain Maps, not WeakMaps: the cache is dropped after one update,
   // and tens of thousands of WeakMap entries make every GC cycle pay for ephemeron tracing.
   private readonly byNames = new Map<string, Map<readonly string[], string>>();
-  /** Last-label texts by the family's label names joined, then by value. */
-  private readonly lastByNames = new Map<string, Map<string, string>>();
   private readonly kept: KeptLabelTexts | undefined;
 
   constructor(kept?: KeptLabelTexts) {
@@ -62,59 +60,26 @@ export class LabelTextCache {
     const key = names.join('\u0000');
     // `{a="`, `",b="`, ...: the text between the values, made once per family.
     const prefixes = names.map((name, i) => `${i === 0 ? '{' : '",'}${name}="`);
-    const text = this.readThrough(
-      (cache) => cache.byNames,
-      key,
-      (values: readonly string[]) => renderLabels(prefixes, values),
-    );
-    return (values) => text(values, values);
-  }
-
-  /**
-   * The renderer of the last label's text, `,c="z"}` (`{c="z"}` when it is the only label), for a family
-   * whose series give it apart (Emit's `lastValue`). Cached by value: a render writes each endpoint's
-   * series in five families, and a concatenation per series was a third of the render at 20,000
-   * services x 10 endpoints. With `kept`, the text of a value that follows a layout array is kept with
-   * the layout (at most one per endpoint of the layout).
-   */
-  forLast(names: readonly string[]): (values: readonly string[], value: string) => string {
-    const opening = `${names.length > 1 ? ',' : '{'}${names.at(-1) ?? ''}="`;
-    // A join, not a template: the text is flat, not a rope every part's join would walk again.
-    return this.readThrough(
-      (cache) => cache.lastByNames,
-      names.join('\u0000'),
-      (value: string) => [opening, escapeLabelValue(value), '"}'].join(''),
-    );
-  }
-
-  /**
-   * A text by `textKey` (a values array, or a last label's value) among the texts of `namesKey`, made
-   * with `render` on a miss. With `kept`, its texts are read first, and a text made for a series whose
-   * values array is the layout's (`owns`) is stored there, any other in this cache.
-   */
-  private readThrough<K>(
-    textsOf: (cache: LabelTextCache) => Map<string, Map<K, string>>,
-    namesKey: string,
-    render: (textKey: K) => string,
-  ): (values: readonly string[], textKey: K) => string {
-    const texts = mapIn(textsOf(this), namesKey);
+    const texts = mapIn(this.byNames, key);
     if (this.kept === undefined) {
-      return (_values, textKey) => {
-        let text = texts.get(textKey);
+      return (values) => {
+        let text = texts.get(values);
         if (text === undefined) {
-          text = render(textKey);
-          texts.set(textKey, text);
+          text = renderLabels(prefixes, values);
+          texts.set(values, text);
         }
         return text;
       };
     }
-    const keptTexts = mapIn(textsOf(this.kept.texts), namesKey);
+    // With `kept`, its texts are read first, and a text made for a values array of the layout (`owns`)
+    // is stored there, any other in this cache.
+    const keptTexts = mapIn(this.kept.texts.byNames, key);
     const owns = this.kept.owns;
-    return (values, textKey) => {
-      let text = keptTexts.get(textKey) ?? texts.get(textKey);
+    return (values) => {
+      let text = keptTexts.get(values) ?? texts.get(values);
       if (text === undefined) {
-        text = render(textKey);
-        (owns(values) ? keptTexts : texts).set(textKey, text);
+        text = renderLabels(prefixes, values);
+        (owns(values) ? keptTexts : texts).set(values, text);
       }
       return text;
     };
@@ -124,7 +89,6 @@ export class LabelTextCache {
   get size(): number {
     let size = 0;
     for (const texts of this.byNames.values()) size += texts.size;
-    for (const texts of this.lastByNames.values()) size += texts.size;
     return size;
   }
 }
@@ -161,9 +125,9 @@ export function familyEmitter(family: MetricFamily, labels: LabelTextCache, writ
   const { name } = family;
   const names = family.labels;
   const labelText = names.length === 0 ? null : labels.forNames(names);
-  // With a last value apart: the text of the other labels (cached as a ladder's), then the last one's.
+  // With a last value apart: the text of the other labels (cached as a ladder's), then the last one.
   let headText: ((values: readonly string[]) => string) | null = null;
-  let lastText: ((values: readonly string[], value: string) => string) | null = null;
+  const lastOpening = names.length === 0 ? '' : `${names.length > 1 ? ',' : '{'}${names.at(-1) ?? ''}="`;
   let header: string | null = `# HELP ${name} ${escapeHelp(family.help)}\n# TYPE ${name} ${family.type}\n`;
   return (values, value, lastValue) => {
     const count = lastValue === undefined ? values.length : values.length + 1;
@@ -176,17 +140,20 @@ export function familyEmitter(family: MetricFamily, labels: LabelTextCache, writ
     }
     // Piece by piece, not one concatenated line: at 740k series the line strings alone were ~80 MiB
     // of garbage per render; the writer joins the pieces into ~1 MiB parts anyway. The value's piece
-    // is short (usually made flat, not a rope): three pieces a series join faster than five. An
-    // endpoint's series has four: its ladder's text and its endpoint's, both cached.
+    // is short (usually made flat, not a rope): three pieces a series join faster than five.
     write(name);
     if (lastValue !== undefined) {
       if (names.length > 1) {
         headText ??= labels.forNames(names.slice(0, -1));
         write(headText(values));
       }
-      lastText ??= labels.forLast(names);
-      write(lastText(values, lastValue));
-      write(` ${formatValue(value)}\n`);
+      // An endpoint's series: its ladder's text, then `,endpoint="`, the value and the closing quote
+      // with the sample's value. Not one text per endpoint value, kept: 200k such strings and the Map
+      // holding them were ~15 MiB of the steady heap at 20,000 services × 10 endpoints, and a lookup
+      // per series cost more than writing two more pieces.
+      write(lastOpening);
+      write(escapeLabelValue(lastValue));
+      write(`"} ${formatValue(value)}\n`);
     } else if (labelText !== null) {
       write(labelText(values));
       write(`} ${formatValue(value)}\n`);
