@@ -35,6 +35,7 @@ export interface ChildSampleLine {
   readonly heapUsedBytes: number;
   /** V8 heap memory committed (resident), live objects and garbage not collected yet. */
   readonly heapPhysicalBytes: number;
+  /** Memory outside the V8 heap that V8 knows of: Buffers' and other ArrayBuffers' bytes included (`process.memoryUsage().external`). */
   readonly externalBytes: number;
   /** Read (parse or scan) + model + analysis, as the sampler ran them. */
   readonly sampleMs: number;
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
       heapUsedBytes: memory.heapUsed,
       heapPhysicalBytes: getHeapStatistics().total_physical_size,
-      externalBytes: memory.external + memory.arrayBuffers,
+      externalBytes: memory.external,
       sampleMs: t1 - t0,
       renderMs: t2 - t1,
       pageBytes,
