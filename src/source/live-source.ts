@@ -6,7 +6,7 @@ import { CounterRefresher } from '../model/counter-refresh/counter-refresher.js'
 import { StructureScanner } from '../model/counter-refresh/structure-scanner.js';
 import { detectBackend } from './backend.js';
 import { probeFamily } from './families.js';
-import { runIptablesSave, type DumpSink, type RunIptablesSaveOptions } from './iptables-save.js';
+import { runIptablesSave, type DumpSink } from './iptables-save.js';
 import { createCommandRunner, type CommandRunner } from './run-command.js';
 import { formatCommand, natSaveCommand, type Backend } from './save-command.js';
 import type { FamilyRead, SampleSource } from './sample-source.js';
@@ -29,9 +29,6 @@ export interface LiveSourceOptions {
   readonly refreshCounters?: boolean;
 }
 
-/** What every save of one family shares; each read adds how the output is read. */
-type SaveOptions = Omit<RunIptablesSaveOptions, 'parse' | 'scanner' | 'foldChains' | 'createParser'>;
-
 function hasKubeServices(read: FamilyRead): boolean {
   return read.ok && (read.dump.tables.get('nat')?.chains.has('KUBE-SERVICES') ?? false);
 }
@@ -49,46 +46,36 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
   const refreshCounters = (options.refreshCounters ?? true) && options.createParser === undefined;
   const refreshers = new Map<IpFamily, CounterRefresher>();
 
-  /**
-   * A scan-only read: the refreshed read, or the cost in seconds of one that found the rules rewritten.
-   * A function of its own so that a miss's scan (its counters array alone is 8 MiB at 20,000 services
-   * × 10 endpoints) is not kept by readFamily's frame while the output is read again and parsed: an
-   * async function's frame holds its block-scoped values until it returns.
-   */
-  async function refreshFamily(refresher: CounterRefresher, save: SaveOptions, command: string, signal: AbortSignal): Promise<FamilyRead | number> {
-    const scanner = new StructureScanner();
-    const result = await runIptablesSave({ ...save, parse: false, scanner });
-    const refreshed = await refresher.refresh(result.scan ?? scanner.end(), signal);
-    const costSeconds = result.cpuSeconds ?? result.durationSeconds;
-    if (refreshed === null) return costSeconds;
-    return {
-      ok: true,
-      ipFamily: save.ipFamily,
-      backend: save.backend,
-      command,
-      ...refreshed,
-      readKind: 'refreshed',
-      outputBytes: result.outputBytes,
-      durationSeconds: result.durationSeconds,
-      costSeconds,
-      stderrTail: result.stderrTail,
-    };
-  }
-
   async function readFamily(ipFamily: IpFamily, chosen: Backend, signal: AbortSignal): Promise<FamilyRead> {
     const command = formatCommand(natSaveCommand(ipFamily, chosen));
-    const save: SaveOptions = { ipFamily, backend: chosen, timeoutMs: options.timeoutMs, maxOutputBytes: options.maxOutputBytes, signal, run };
+    const save = { ipFamily, backend: chosen, timeoutMs: options.timeoutMs, maxOutputBytes: options.maxOutputBytes, signal, run };
     let refresher = refreshers.get(ipFamily);
     if (refresher === undefined && refreshCounters) refreshers.set(ipFamily, (refresher = new CounterRefresher()));
     let missedCost = 0;
     let reread = false;
     try {
       if (refresher?.scanOnly === true) {
-        const refreshed = await refreshFamily(refresher, save, command, signal);
-        if (typeof refreshed !== 'number') return refreshed;
-        // kube-proxy rewrote rules since the last parsed read: read again, parsing (this read's cost counts too).
+        const scanner = new StructureScanner();
+        const result = await runIptablesSave({ ...save, parse: false, scanner });
+        const refreshed = await refresher.refresh(result.scan ?? scanner.end(), signal);
+        const costSeconds = result.cpuSeconds ?? result.durationSeconds;
+        if (refreshed !== null) {
+          return {
+            ok: true,
+            ipFamily,
+            backend: chosen,
+            command,
+            ...refreshed,
+            readKind: 'refreshed',
+            outputBytes: result.outputBytes,
+            durationSeconds: result.durationSeconds,
+            costSeconds,
+            stderrTail: result.stderrTail,
+          };
+        }
+        // kube-proxy rewrote rules since the last read: read again, parsing (this read's cost counts too).
         logger.debug('rules changed since the last parsed read: saving again to parse', { family: ipFamily, command });
-        missedCost = refreshed;
+        missedCost = costSeconds;
         reread = true;
       }
       const scanner = refresher === undefined ? null : new StructureScanner();
