@@ -11,8 +11,9 @@
  *   and text per endpoint, ~300 before the ladder chains were folded while parsing, when an old space
  *   of 256 MiB ran out and 320 held with 7 s of GC per sample), so 512 leaves it a margin of ~3. At
  *   ~240, 384 peaked 50 MiB lower at the same CPU but lowered the ruleset size at which the heap runs
- *   out by a quarter: kept at 512 (docs/benchmarks.md, "What the remaining targets need"). A larger semi-space (8, 16 MiB) was measured too: fewer full
- *   collections and ~20% less CPU, but no lower peak and ~30 MiB more steady RSS at 16.
+ *   out by a quarter: kept at 512 (docs/benchmarks.md, "What the remaining targets need"). A larger
+ *   semi-space (8, 16 MiB) was measured too: fewer full collections and ~20% less CPU, but no lower
+ *   peak and ~30 MiB more steady RSS at 16.
  * - glibc malloc (ArrayBuffers, zlib): at most 2 arenas for libuv's threads, and every allocation of
  *   128 KiB or more mapped on its own and returned on free (by default the threshold rises with each
  *   large free, after which freed megabytes stay in the heap).
