@@ -6,6 +6,7 @@ import { serviceChainPrefix } from './chain-names.js';
 import { type EndpointChainInfo, readEndpointChain, resolveEndpoint } from './endpoint-chain.js';
 import { type LadderChainRead, type LadderRule, readLadderChain } from './ladder-chain.js';
 import { LadderFingerprint } from './ladder-fingerprint.js';
+import { LadderReuse } from './ladder-reuse.js';
 import { type ResolvedName, resolveName } from './resolve-name.js';
 import { collectServicePortsInSlices, NameSource, noteName, noteProtocol, type ServicePortGroup } from './service-ports.js';
 import type { Ladder, LadderEndpoint, Policy, ServiceModel } from './types.js';
@@ -57,6 +58,12 @@ export interface BuildServiceModelOptions {
    * LadderEndpoint.line, the lines whose counters an endpoint's numbers are (for planCounters).
    */
   readonly affinityLines?: Map<string, readonly (readonly number[])[]>;
+  /**
+   * The last model's ladders (laddersOf), for a parse after a rules change: a ladder built with the
+   * same structure (all but counters and lines) is that object, and the model holds its counters
+   * and lines as arrays (ServiceModel.counters; ladder-reuse.ts). Ignored for a dump without counters.
+   */
+  readonly reuseLadders?: readonly Ladder[];
 }
 
 /**
@@ -257,9 +264,11 @@ export function* buildServiceModelInSlices(
     return true;
   };
   const result: Ladder[] = [];
+  let reuse: LadderReuse | undefined;
   const buildLadders = (): boolean => {
     while (next < ladderChains.length) {
-      const ladder = buildLadder(ladderChains[next] as string, ladderSuffixes[next] as string, next);
+      const built = buildLadder(ladderChains[next] as string, ladderSuffixes[next] as string, next);
+      const ladder = reuse === undefined ? built : reuse.take(built, addressStarts[next] as number);
       next++;
       result.push(ladder);
       if (meter.add(1 + ladder.endpoints.length)) return false;
@@ -267,6 +276,8 @@ export function* buildServiceModelInSlices(
     return true;
   };
   while (!readLadders()) yield;
+  // One address per ladder rule: as many as the endpoints the build makes.
+  if (options.reuseLadders !== undefined && hasCounters) reuse = new LadderReuse(options.reuseLadders, addresses.length);
   // Every ladder rule's endpoint is resolved: the KUBE-SEP folds are not read again.
   if (releaseLadder !== undefined) options.releaseEndpointChains?.();
   next = 0;
@@ -277,5 +288,6 @@ export function* buildServiceModelInSlices(
   // of a parsed read made it a 100 ms stretch.
   yield* sortSteps(result, compareLadders);
   if (suppressedWarnings > 0) warnings.push(`... and ${suppressedWarnings} more model warnings`);
-  return { ipFamily, ladders: result, skipped: dump.skipped, hasCounters, warnings };
+  const model: ServiceModel = { ipFamily, ladders: result, skipped: dump.skipped, hasCounters, warnings };
+  return reuse === undefined ? model : reuse.model(model);
 }

@@ -69,8 +69,8 @@ export interface ServiceModel {
   readonly hasCounters: boolean;
   readonly warnings: readonly string[];
   /**
-   * Only on a refreshed read's model (model/counter-refresh/refreshed-model.ts), and not enumerable:
-   * its counters as arrays. The analysis reads these and never `ladders`, which such a model builds
+   * Only on a refreshed read's model (model/counter-refresh/refreshed-model.ts) and on a model built
+   * with `reuseLadders` (a parse after a rules change), and not enumerable: its counters as arrays. The analysis reads these and never `ladders`, which such a model builds
    * on first read (200,000 endpoint objects at 20,000 services × 10 endpoints).
    */
   readonly counters?: ModelCounters;
@@ -79,7 +79,7 @@ export interface ServiceModel {
 /**
  * A model's counters as arrays, per endpoint in model order (ladders, then endpoints), over the
  * ladders of the parsed read they were refreshed from. Those ladders carry the model's structure;
- * their own counter fields are the parsed read's, so read counters from here.
+ * their own counter and line fields are an earlier read's, so read counters and lines from here.
  */
 export interface ModelCounters {
   readonly ladders: readonly Ladder[];
@@ -89,4 +89,10 @@ export interface ModelCounters {
   readonly affinityConnections: Float64Array;
   /** Per ladder: 1 when its endpoints' `affinityConnections` are numbers, 0 when null. */
   readonly hasAffinity: Uint8Array;
+  /**
+   * `LadderEndpoint.line` of each endpoint. The ladders' own may be an earlier output's: a parse after
+   * a rules change keeps the last model's Ladder objects where only counters and lines moved
+   * (model/ladder-reuse.ts).
+   */
+  readonly lines: Int32Array;
 }

@@ -91,6 +91,7 @@ function countersOver(base: ServiceModel, full: ServiceModel): ModelCounters {
     connections: Float64Array.from(endpoints, (e) => e.connections ?? 0),
     affinityConnections: Float64Array.from(endpoints, (e) => e.affinityConnections ?? 0),
     hasAffinity: Uint8Array.from(base.ladders, (l) => (l.sessionAffinity === null ? 0 : 1)),
+    lines: Int32Array.from(endpoints, (e) => e.line),
   };
 }
 

@@ -195,7 +195,7 @@ describe('refreshed models (counters as arrays, model/counter-refresh/refreshed-
         throw new Error('ladders built');
       },
     });
-    const counters: ModelCounters = { ladders: structure, connections: Float64Array.from(connections), affinityConnections: new Float64Array(connections.length), hasAffinity: new Uint8Array(structure.length) };
+    const counters: ModelCounters = { ladders: structure, connections: Float64Array.from(connections), affinityConnections: new Float64Array(connections.length), hasAffinity: new Uint8Array(structure.length), lines: Int32Array.from(structure.flatMap((l) => l.endpoints), (e) => e.line) };
     Object.defineProperty(m, 'counters', { enumerable: false, value: counters });
     return m as unknown as ServiceModel;
   }

@@ -6,7 +6,7 @@
  */
 import { runToEnd, type Slices, WorkMeter } from '../../slices.js';
 import type { Ladder, LadderEndpoint, ModelCounters, ServiceModel } from '../types.js';
-import { laddersWithCounters } from './refreshed-model.js';
+import { laddersOf, laddersWithCounters } from './refreshed-model.js';
 
 export interface CounterPlan {
   /** Per endpoint, in model order (ladders, then endpoints): the line of its ladder rule. */
@@ -36,16 +36,19 @@ export function* planCountersInSlices(
   meter = new WorkMeter(),
 ): Slices<CounterPlan | null> {
   if (!model.hasCounters) return null;
+  // A model built with reuseLadders holds its lines and counters in arrays (its ladders may be an earlier parse's).
+  const ladders = laddersOf(model);
+  const modelLines = model.counters?.lines ?? null;
   let endpoints = 0;
-  for (const ladder of model.ladders) endpoints += ladder.endpoints.length;
+  for (const ladder of ladders) endpoints += ladder.endpoints.length;
   const lines: PlanLines = { ruleLines: new Int32Array(endpoints), affinityStart: new Int32Array(endpoints + 1), affinityLines: [] };
-  const hasAffinity = new Uint8Array(model.ladders.length);
+  const hasAffinity = new Uint8Array(ladders.length);
   // The loops over endpoints are plain functions: V8 runs a loop inside a generator slower than in a plain one.
   let e = 0;
-  for (let l = 0; l < model.ladders.length; l++) {
-    const ladder = model.ladders[l] as Ladder;
+  for (let l = 0; l < ladders.length; l++) {
+    const ladder = ladders[l] as Ladder;
     hasAffinity[l] = ladder.sessionAffinity === null ? 0 : 1;
-    if (!planLadder(ladder, affinityLinesByLadder.get(ladder.key), lines, e)) return null;
+    if (!planLadder(ladder, modelLines, affinityLinesByLadder.get(ladder.key), lines, e)) return null;
     e += ladder.endpoints.length;
     if (meter.add(1 + ladder.endpoints.length)) yield;
   }
@@ -65,12 +68,15 @@ interface PlanLines {
   readonly affinityLines: number[];
 }
 
-/** Adds one ladder's lines (its endpoints are the plan's from `e` on); false when the model build reported none that fit. */
-function planLadder(ladder: Ladder, affinityLines: readonly (readonly number[])[] | undefined, lines: PlanLines, e: number): boolean {
+/**
+ * Adds one ladder's lines (its endpoints are the plan's from `e` on; their rule lines are
+ * `modelLines`' when the model has them); false when the model build reported none that fit.
+ */
+function planLadder(ladder: Ladder, modelLines: Int32Array | null, affinityLines: readonly (readonly number[])[] | undefined, lines: PlanLines, e: number): boolean {
   if (ladder.endpoints.length === 0) return true;
   if (affinityLines === undefined || affinityLines.length !== ladder.endpoints.length) return false;
   for (let i = 0; i < affinityLines.length; i++, e++) {
-    lines.ruleLines[e] = (ladder.endpoints[i] as LadderEndpoint).line;
+    lines.ruleLines[e] = modelLines === null ? (ladder.endpoints[i] as LadderEndpoint).line : (modelLines[e] as number);
     lines.affinityStart[e] = lines.affinityLines.length;
     for (const line of affinityLines[i] as readonly number[]) lines.affinityLines.push(line);
   }
@@ -114,7 +120,7 @@ export function* readCountersInSlices(model: ServiceModel, plan: CounterPlan, pa
     readStretch(plan, packets, from, to, connections, affinityConnections);
     if (meter.add(Math.ceil((to - from) / ENDPOINTS_PER_UNIT))) yield;
   }
-  return { ladders: model.ladders, connections, affinityConnections, hasAffinity: plan.hasAffinity };
+  return { ladders: laddersOf(model), connections, affinityConnections, hasAffinity: plan.hasAffinity, lines: plan.ruleLines };
 }
 
 /** Endpoints [from, to): the same sums, in the same order, as applyToLadder. */
@@ -130,6 +136,7 @@ function readStretch(plan: CounterPlan, packets: Float64Array, from: number, to:
 
 /** Whether `counters` (over `model`'s ladders) are the model's own, exactly: totals summed in the same order. */
 function* sameCountersInSlices(model: ServiceModel, counters: ModelCounters, meter: WorkMeter): Slices<boolean> {
+  if (model.counters !== undefined) return sameArrays(model.counters, counters);
   let e = 0;
   for (let l = 0; l < model.ladders.length; l++) {
     const ladder = model.ladders[l] as Ladder;
@@ -138,6 +145,14 @@ function* sameCountersInSlices(model: ServiceModel, counters: ModelCounters, met
     if (meter.add(1 + ladder.endpoints.length)) yield;
   }
   return e === counters.connections.length;
+}
+
+/** Both hold the same counters (a model built with reuseLadders holds its own as arrays). */
+function sameArrays(a: ModelCounters, b: ModelCounters): boolean {
+  if (a.connections.length !== b.connections.length) return false;
+  for (let e = 0; e < a.connections.length; e++) if (a.connections[e] !== b.connections[e] || a.affinityConnections[e] !== b.affinityConnections[e]) return false;
+  for (let l = 0; l < a.hasAffinity.length; l++) if (a.hasAffinity[l] !== b.hasAffinity[l]) return false;
+  return true;
 }
 
 function sameLadderCounters(ladder: Ladder, counters: ModelCounters, affinity: boolean, e: number): boolean {

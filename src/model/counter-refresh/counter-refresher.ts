@@ -20,7 +20,7 @@ import { buildServiceModelInSlices } from '../build-service-model.js';
 import type { FoldedChains } from '../chain-folding.js';
 import type { ServiceModel } from '../types.js';
 import { planCountersInSlices, readCountersInSlices, type CounterPlan } from './counter-plan.js';
-import { refreshedModel } from './refreshed-model.js';
+import { laddersOf, refreshedModel } from './refreshed-model.js';
 import type { StructureScan } from './structure-scanner.js';
 
 /** A scan-only read that misses within this many reads of the last miss means the rules are churning. */
@@ -108,9 +108,12 @@ export class CounterRefresher {
     signal?: AbortSignal,
   ): Promise<ParsedRead | FailedBuild> {
     const affinityLines = new Map<string, readonly (readonly number[])[]>();
+    // The last parsed read's ladders, which the last sample's state holds through this parse anyway:
+    // where kube-proxy left a ladder alone, the model keeps that object rather than a copy (ladder-reuse.ts).
+    const reuseLadders = this.base === null ? undefined : laddersOf(this.base.model);
     let model: ServiceModel;
     try {
-      model = await runInSlices(buildServiceModelInSlices(dump, ipFamily, { ...folded, affinityLines, releaseFolds: true }), { signal });
+      model = await runInSlices(buildServiceModelInSlices(dump, ipFamily, { ...folded, affinityLines, releaseFolds: true, reuseLadders }), { signal });
     } catch (error) {
       if (signal?.aborted === true) throw error;
       return { modelError: error instanceof Error ? error : new Error(String(error)), dump };

@@ -28,9 +28,9 @@ export function laddersOf(model: ServiceModel): readonly Ladder[] {
   return model.counters?.ladders ?? model.ladders;
 }
 
-/** `counters.ladders` with the counters in their endpoints: what applyCounters gives. */
+/** `counters.ladders` with the counters (and lines) in their endpoints: what applyCounters gives. */
 export function laddersWithCounters(counters: ModelCounters): Ladder[] {
-  const { connections, affinityConnections, hasAffinity } = counters;
+  const { connections, affinityConnections, hasAffinity, lines } = counters;
   const ladders = new Array<Ladder>(counters.ladders.length);
   let e = 0;
   for (let l = 0; l < ladders.length; l++) {
@@ -50,7 +50,7 @@ export function laddersWithCounters(counters: ModelCounters): Ladder[] {
         expectedRatio: old.expectedRatio,
         connections: value,
         affinityConnections: affinity ? (affinityConnections[e] as number) : null,
-        line: old.line,
+        line: lines[e] as number,
       };
     }
     ladders[l] = { ...ladder, endpoints, connections: total };

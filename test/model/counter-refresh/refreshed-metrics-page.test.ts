@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
+import { replaceOneEndpoint } from '../../../src/bench/replace-endpoint.js';
 import { createMetricsPage } from '../../../src/metrics/metrics-page.js';
 import { Sampler } from '../../../src/sampler.js';
 import type { Clock } from '../../../src/sampler/clock.js';
@@ -24,7 +25,11 @@ function withPackets(text: string, f: (packets: number, index: number) => number
   return text.replace(/^\[(\d+):(\d+)\]/gm, (_m, p: string, b: string) => `[${f(Number(p), index++)}:${b}]`);
 }
 
-/** Same rules growing twice, a rewrite restarting the counters lower, growth, then other rules (a new line), growth. */
+/**
+ * Same rules growing twice, a rewrite restarting the counters lower, growth, then other rules (a new
+ * line), growth; then one endpoint replaced (the parse keeps every other ladder of the last model,
+ * ladder-reuse.ts), growth, and a line more at the top (every ladder kept, every line moved), growth.
+ */
 function outputs(text: string): string[] {
   const a = withPackets(text, (p, i) => p + (i % 5) + 1);
   const b = withPackets(a, (p, i) => p + ((i * 7) % 11) + 20);
@@ -32,7 +37,10 @@ function outputs(text: string): string[] {
   const reset = withPackets(c, (p, i) => (i % 2 === 0 ? 1 : Math.floor(p / 4)));
   const d = withPackets(reset, (p, i) => p + 40 * (i % 3));
   const changed = `${d}# a line more: other rules\n`;
-  return [text, a, b, c, reset, d, changed, withPackets(changed, (p) => p + 9)];
+  const e = withPackets(changed, (p) => p + 9);
+  const replaced = withPackets(/KUBE-SEP-[A-Z2-7]{16}/.test(e) ? replaceOneEndpoint(e).text : e, (p, i) => p + (i % 3));
+  const shifted = `# a line more at the top\n${withPackets(replaced, (p, i) => p + 5 + (i % 7))}`;
+  return [text, a, b, c, reset, d, changed, e, replaced, withPackets(replaced, (p, i) => p + 2 + (i % 5)), shifted, withPackets(shifted, (p, i) => p + 1 + (i % 4))];
 }
 
 function pageMaker(path: string, refreshCounters: boolean): { sample(nowMs: number): Promise<string>; reads(): string[] } {

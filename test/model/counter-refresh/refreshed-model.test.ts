@@ -12,7 +12,7 @@ import { generateBulkRuleset } from '../../../src/lab/ruleset/bulk.js';
 import { buildServiceModel } from '../../../src/model/build-service-model.js';
 import { applyCounters, planCounters, readCounters, type CounterPlan } from '../../../src/model/counter-refresh/counter-plan.js';
 import { CounterRefresher } from '../../../src/model/counter-refresh/counter-refresher.js';
-import { laddersWithCounters, refreshedModel } from '../../../src/model/counter-refresh/refreshed-model.js';
+import { laddersOf, laddersWithCounters, refreshedModel } from '../../../src/model/counter-refresh/refreshed-model.js';
 import { StructureScanner } from '../../../src/model/counter-refresh/structure-scanner.js';
 import type { IpFamily } from '../../../src/iptables/types.js';
 import type { ServiceModel } from '../../../src/model/types.js';
@@ -129,12 +129,15 @@ describe('refreshed reads: counters as arrays, analysed without endpoint objects
       return scanner.end();
     };
     const refresher = new CounterRefresher();
-    await refresher.parsed(scan(text), parseDump(text), 'ipv4');
+    const first = await refresher.parsed(scan(text), parseDump(text), 'ipv4');
     const base = await refresher.parsed(scan(text), parseDump(text), 'ipv4');
-    if ('modelError' in base) throw base.modelError;
+    if ('modelError' in base || 'modelError' in first) throw new Error('model error');
+    // The second parse found every ladder unchanged: it holds the first one's (ladder-reuse.ts).
+    expect(laddersOf(base.model)).toEqual(first.model.ladders);
+    laddersOf(base.model).forEach((ladder, i) => expect(ladder).toBe(first.model.ladders[i]));
     const later = laterOutputs(text)[0] ?? '';
     const read = await refresher.refresh(scan(later));
-    expect(read?.model.counters?.ladders).toBe(base.model.ladders);
+    expect(read?.model.counters?.ladders).toBe(laddersOf(base.model));
     expect(read?.model).toStrictEqual(buildServiceModel(parseDump(later), 'ipv4'));
   });
 });

@@ -1,0 +1,129 @@
+/**
+ * A parse after a rules change keeps the last model's ladders where kube-proxy left them alone.
+ *
+ * Such a parse runs while the last sample's state still holds the last model, and builds a second
+ * model beside it: at 20,000 services × 10 endpoints, another 200,000 endpoint objects, their chain
+ * names and addresses (~50 MiB), at the exporter's memory peak. But a rules change touches few
+ * ladders: kube-proxy rewrites the chains of the services whose endpoints changed. So each ladder the
+ * build makes is compared with the last model's ladder of the same key, and when everything but its
+ * counters and rule lines is the same, the last model's object is kept and the new one dropped at
+ * once (it dies young). The counters and lines, which do differ, go into arrays: the model is then
+ * what a refreshed read gives (ServiceModel.counters, refreshed-model.ts), which the analysis reads
+ * already, and it equals (toStrictEqual) the model built without reuse.
+ */
+import { refreshedModel } from './counter-refresh/refreshed-model.js';
+import type { Ladder, LadderEndpoint, ModelCounters, ServiceModel } from './types.js';
+
+export class LadderReuse {
+  private readonly last: Map<string, Ladder>;
+  /** Per endpoint in build order: counters and the ladder rule's line. */
+  private readonly connections: Float64Array;
+  private readonly affinityConnections: Float64Array;
+  private readonly lines: Int32Array;
+  /** Where each built ladder's endpoints start in the build-order arrays. */
+  private readonly starts = new Map<Ladder, number>();
+  private kept = 0;
+
+  /** `lastLadders`: the last model's structure (laddersOf). `endpoints`: how many the build will make. */
+  constructor(lastLadders: readonly Ladder[], endpoints: number) {
+    this.last = new Map(lastLadders.map((ladder) => [ladder.key, ladder]));
+    this.connections = new Float64Array(endpoints);
+    this.affinityConnections = new Float64Array(endpoints);
+    this.lines = new Int32Array(endpoints);
+  }
+
+  /** Ladders kept from the last model so far. */
+  get keptLadders(): number {
+    return this.kept;
+  }
+
+  /**
+   * The ladder to put in the model for `built` (a ladder with counters, whose endpoints start at
+   * `start` in build order): the last model's, when only counters and lines differ; else `built`.
+   */
+  take(built: Ladder, start: number): Ladder {
+    const endpoints = built.endpoints;
+    for (let i = 0; i < endpoints.length; i++) {
+      const endpoint = endpoints[i] as LadderEndpoint;
+      this.connections[start + i] = endpoint.connections ?? 0;
+      this.affinityConnections[start + i] = endpoint.affinityConnections ?? 0;
+      this.lines[start + i] = endpoint.line;
+    }
+    const last = this.last.get(built.key);
+    const ladder = last !== undefined && sameStructure(last, built) ? last : built;
+    if (ladder === last) this.kept++;
+    this.starts.set(ladder, start);
+    return ladder;
+  }
+
+  /** `model` (built from `take`'s ladders, sorted; with counters) with its counters and lines as arrays. */
+  model(model: ServiceModel): ServiceModel {
+    const ladders = model.ladders;
+    let endpoints = 0;
+    for (const ladder of ladders) endpoints += ladder.endpoints.length;
+    const counters: ModelCounters = {
+      ladders,
+      connections: new Float64Array(endpoints),
+      affinityConnections: new Float64Array(endpoints),
+      hasAffinity: new Uint8Array(ladders.length),
+      lines: new Int32Array(endpoints),
+    };
+    let e = 0;
+    for (let l = 0; l < ladders.length; l++) {
+      const ladder = ladders[l] as Ladder;
+      const start = this.starts.get(ladder) as number;
+      const end = start + ladder.endpoints.length;
+      counters.connections.set(this.connections.subarray(start, end), e);
+      counters.affinityConnections.set(this.affinityConnections.subarray(start, end), e);
+      counters.lines.set(this.lines.subarray(start, end), e);
+      counters.hasAffinity[l] = ladder.sessionAffinity === null ? 0 : 1;
+      e = e + ladder.endpoints.length;
+    }
+    return refreshedModel(model, counters);
+  }
+}
+
+/** Everything a ladder shows but its counters and rule lines. */
+export function sameStructure(a: Ladder, b: Ladder): boolean {
+  return (
+    a.key === b.key &&
+    a.chain === b.chain &&
+    a.policy === b.policy &&
+    a.ipFamily === b.ipFamily &&
+    a.fingerprint === b.fingerprint &&
+    a.protocol === b.protocol &&
+    a.clusterIP === b.clusterIP &&
+    a.servicePort === b.servicePort &&
+    a.nodePort === b.nodePort &&
+    a.unreachableRules === b.unreachableRules &&
+    (a.name === b.name || (a.name !== null && b.name !== null && a.name.namespace === b.name.namespace && a.name.service === b.name.service && a.name.port === b.name.port)) &&
+    (a.sessionAffinity === null ? b.sessionAffinity === null : b.sessionAffinity !== null && a.sessionAffinity.timeoutSeconds === b.sessionAffinity.timeoutSeconds) &&
+    sameTexts(a.externalIPs, b.externalIPs) &&
+    sameTexts(a.loadBalancerIPs, b.loadBalancerIPs) &&
+    sameEndpoints(a.endpoints, b.endpoints)
+  );
+}
+
+function sameTexts(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameEndpoints(a: readonly LadderEndpoint[], b: readonly LadderEndpoint[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as LadderEndpoint;
+    const y = b[i] as LadderEndpoint;
+    if (
+      x.endpoint !== y.endpoint ||
+      x.chain !== y.chain ||
+      x.probability !== y.probability ||
+      x.programmedRatio !== y.programmedRatio ||
+      x.expectedRatio !== y.expectedRatio
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
