@@ -3,7 +3,7 @@ import type { Ladder, LadderEndpoint, ServiceModel } from '../model/types.js';
 import { runToEnd, type Slices } from '../slices.js';
 import { advanceCounters } from './advance-counters.js';
 import { layoutCopy } from './endpoint-layout.js';
-import { type IncrementColumn, packIncrements } from './increment-column.js';
+import { type IncrementColumn, packIncrementsInSteps } from './increment-column.js';
 import { LadderCounters, vanishedCopy } from './ladder-counters.js';
 import { LadderResult } from './ladder-result.js';
 import { alignWindow, nextSpans, slideBaseline, type Spans, windowMemberships } from './ladder-window.js';
@@ -31,6 +31,9 @@ const LADDER_COST = 8;
 const PLAN_COST = 12;
 // The same ladders as the previous sample, in the same order: no keys to look up (sample-layout.ts).
 const KNOWN_PLAN_COST = 2;
+// Packing one value of the window column (each of two passes) costs about a quarter of an endpoint's
+// analysis: a step of the packing reads this many values per endpoint of a slice.
+const PACK_VALUES_PER_ENDPOINT = 4;
 
 export interface AnalysisStep {
   readonly state: AnalysisState;
@@ -137,11 +140,12 @@ export function* analyzeInSlices(
     // Its window reaches back `kept` columns before this one.
     longestHistory = Math.max(longestHistory, step.kept + 1);
   }
-  // Packing the column reads every endpoint once more.
-  if (work + plan.endpoints / 4 >= sliceEndpoints) yield;
+  // Packing the column reads every endpoint twice more, in steps with a checkpoint after each.
+  if (work > 0) yield;
+  const column = yield* packIncrementsInSteps(nowSeconds, sample.increments, sliceEndpoints * PACK_VALUES_PER_ENDPOINT);
 
   // Columns older than every live ladder's history are referenced by nobody (all ladders vanished).
-  const allColumns = [...keptColumns, packIncrements(nowSeconds, sample.increments)];
+  const allColumns = [...keptColumns, column];
   const columns = allColumns.slice(allColumns.length - longestHistory);
 
   const vanished = new Map<string, VanishedLadder>();
