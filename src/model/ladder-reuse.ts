@@ -1,15 +1,20 @@
 /**
  * A parse after a rules change keeps the last model's ladders where kube-proxy left them alone.
  *
- * Such a parse runs while the last sample's state still holds the last model, and builds a second
- * model beside it: at 20,000 services × 10 endpoints, another 200,000 endpoint objects, their chain
- * names and addresses (~50 MiB), at the exporter's memory peak. But a rules change touches few
- * ladders: kube-proxy rewrites the chains of the services whose endpoints changed. So each ladder the
- * build makes is compared with the last model's ladder of the same key, and when everything but its
- * counters and rule lines is the same, the last model's object is kept and the new one dropped at
- * once (it dies young). The counters and lines, which do differ, go into arrays: the model is then
- * what a refreshed read gives (ServiceModel.counters, refreshed-model.ts), which the analysis reads
- * already, and it equals (toStrictEqual) the model built without reuse.
+ * Such a parse runs while the last sample's state still holds the last model, and used to build a
+ * whole second model beside it: at 20,000 services × 10 endpoints, 200,000 endpoint objects and
+ * their chain names and addresses. The last model (~55 MiB) then became old-generation garbage all at
+ * once, and that is what tipped runs into a cycle of one long full collection per sample for the
+ * samples after the change (docs/benchmarks.md: 7 of 14 runs before this, 0 of 36 since). Yet a
+ * rules change touches few ladders: kube-proxy rewrites the chains of the services whose endpoints
+ * changed. So each ladder the build makes is compared with the last model's ladder of the same key,
+ * and when everything but its counters and rule lines is the same, the last model's object is kept
+ * and the new one dropped at once (it dies young). The counters and lines, which do differ, go into
+ * arrays: the model is then what a refreshed read gives (ServiceModel.counters, refreshed-model.ts),
+ * which the analysis reads already, and it equals (toStrictEqual) the model built without reuse.
+ *
+ * It does not lower the parse's memory peak, which is set before the build (docs/benchmarks.md,
+ * "Where a rules change's peak comes from").
  */
 import { refreshedModel } from './counter-refresh/refreshed-model.js';
 import type { Ladder, LadderEndpoint, ModelCounters, ServiceModel } from './types.js';
@@ -22,7 +27,6 @@ export class LadderReuse {
   private readonly lines: Int32Array;
   /** Where each built ladder's endpoints start in the build-order arrays. */
   private readonly starts = new Map<Ladder, number>();
-  private kept = 0;
 
   /** `lastLadders`: the last model's structure (laddersOf). `endpoints`: how many the build will make. */
   constructor(lastLadders: readonly Ladder[], endpoints: number) {
@@ -30,11 +34,6 @@ export class LadderReuse {
     this.connections = new Float64Array(endpoints);
     this.affinityConnections = new Float64Array(endpoints);
     this.lines = new Int32Array(endpoints);
-  }
-
-  /** Ladders kept from the last model so far. */
-  get keptLadders(): number {
-    return this.kept;
   }
 
   /**
@@ -51,7 +50,6 @@ export class LadderReuse {
     }
     const last = this.last.get(built.key);
     const ladder = last !== undefined && sameStructure(last, built) ? last : built;
-    if (ladder === last) this.kept++;
     this.starts.set(ladder, start);
     return ladder;
   }
@@ -77,7 +75,7 @@ export class LadderReuse {
       counters.affinityConnections.set(this.affinityConnections.subarray(start, end), e);
       counters.lines.set(this.lines.subarray(start, end), e);
       counters.hasAffinity[l] = ladder.sessionAffinity === null ? 0 : 1;
-      e = e + ladder.endpoints.length;
+      e += ladder.endpoints.length;
     }
     return refreshedModel(model, counters);
   }
