@@ -5,7 +5,7 @@
  * whole second model beside it: at 20,000 services × 10 endpoints, 200,000 endpoint objects and
  * their chain names and addresses. The last model (~55 MiB) then became old-generation garbage all at
  * once, and that is what tipped runs into a cycle of one long full collection per sample for the
- * samples after the change (docs/benchmarks.md: 7 of 14 runs before this, 0 of 36 since). Yet a
+ * samples after the change (docs/benchmarks.md: 7 of 14 runs before this, 0 of 52 since). Yet a
  * rules change touches few ladders: kube-proxy rewrites the chains of the services whose endpoints
  * changed. So each ladder the build makes is compared with the last model's ladder of the same key,
  * and when everything but its counters and rule lines is the same, the last model's object is kept
