@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { analyze, analyzeInSlices, type AnalysisStep } from '../../src/analysis/analyze.js';
+import { analyze, analyzeInSlices } from '../../src/analysis/analyze.js';
 import type { AnalysisState, LadderStats } from '../../src/analysis/types.js';
 import type { Ladder, LadderEndpoint, ServiceModel } from '../../src/model/types.js';
+import { drainSteps } from '../support/drain-steps.js';
 import { comparableEndpoint } from './comparable-result.js';
 import { referenceAnalyze, type ReferenceState } from './reference-analyze.js';
 
@@ -102,15 +103,6 @@ function plain(stats: LadderStats): unknown {
   };
 }
 
-function drain(steps: Generator<void, AnalysisStep, void>): { step: AnalysisStep; slices: number } {
-  let slices = 1;
-  for (;;) {
-    const next = steps.next();
-    if (next.done === true) return { step: next.value, slices };
-    slices++;
-  }
-}
-
 describe('analyze agrees with the reference analysis', () => {
   it.each([
     { windowSeconds: 30, minExpectedPerEndpoint: 5 },
@@ -124,7 +116,7 @@ describe('analyze agrees with the reference analysis', () => {
         for (const s of samples) {
           t += s.dt;
           const model = modelOf(s);
-          const { step } = drain(analyzeInSlices(state, [model], t, options, slice));
+          const { value: step } = drainSteps(analyzeInSlices(state, [model], t, options, slice));
           const want = referenceAnalyze(reference, [model], t, options);
           expect(step.result.resetsThisSample).toBe(want.result.resetsThisSample);
           expect(step.result.ladders.map(plain)).toEqual(want.result.ladders.map(plain));
@@ -147,8 +139,9 @@ describe('analyze agrees with the reference analysis', () => {
       ladders: LADDERS.map(() => ({ present: true, withCounters: true, members: [0, 1, 2, 3], version: 0, raw: [1, 2, 3, 4], affinity: null })),
     });
     const whole = analyze(undefined, [model], 0, { windowSeconds: 300, minExpectedPerEndpoint: 5 });
-    const sliced = drain(analyzeInSlices(undefined, [model], 0, { windowSeconds: 300, minExpectedPerEndpoint: 5 }, 4));
-    expect(sliced.slices).toBeGreaterThan(LADDERS.length);
-    expect(sliced.step.result.ladders.map(plain)).toEqual(whole.result.ladders.map(plain));
+    const sliced = drainSteps(analyzeInSlices(undefined, [model], 0, { windowSeconds: 300, minExpectedPerEndpoint: 5 }, 4));
+    // Slices are one more than the checkpoints between them.
+    expect(sliced.checkpoints + 1).toBeGreaterThan(LADDERS.length);
+    expect(sliced.value.result.ladders.map(plain)).toEqual(whole.result.ladders.map(plain));
   });
 });

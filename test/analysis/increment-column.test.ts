@@ -5,36 +5,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { incrementAt, packIncrements, packIncrementsInSteps } from '../../src/analysis/increment-column.js';
-
-/** A deterministic pseudo-random sequence (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/lab/mulberry32.js';
+import { drainSteps } from '../support/drain-steps.js';
 
 /** `n` increments, mostly below `typical`, with a few of each kind that escapes a narrow column. */
 function increments(n: number, typical: number, seed: number): Float64Array {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.floor(next() * typical);
   const odd = [255, 65_535, 70_000, 2 ** 32, 2 ** 40, 0.5, -3, -0, Number.NaN];
   for (let k = 0; k < odd.length; k++) out[Math.floor(next() * n)] = odd[k] as number;
   return out;
-}
-
-function stepsOf<T>(steps: Generator<void, T, undefined>): { value: T; checkpoints: number } {
-  let checkpoints = 0;
-  for (;;) {
-    const next = steps.next();
-    if (next.done === true) return { value: next.value, checkpoints };
-    checkpoints++;
-  }
 }
 
 describe('increment columns', () => {
@@ -60,7 +41,7 @@ describe('increment columns', () => {
   it.each([1, 7, 1_000, 4_999, 5_000, 100_000])('gives the same column in steps of %d values, with a checkpoint after each', (step) => {
     const values = increments(5_000, 60_000, step);
     const whole = packIncrements(1_000, values);
-    const { value, checkpoints } = stepsOf(packIncrementsInSteps(1_000, values, step));
+    const { value, checkpoints } = drainSteps(packIncrementsInSteps(1_000, values, step));
     expect(value.timeSeconds).toBe(1_000);
     expect(value.values).toEqual(whole.values);
     expect(value.escape).toBe(whole.escape);
@@ -70,7 +51,7 @@ describe('increment columns', () => {
   });
 
   it('packs an empty column', () => {
-    const { value, checkpoints } = stepsOf(packIncrementsInSteps(5, new Float64Array(0), 10));
+    const { value, checkpoints } = drainSteps(packIncrementsInSteps(5, new Float64Array(0), 10));
     expect(value.values.length).toBe(0);
     expect(checkpoints).toBe(0);
   });

@@ -2,6 +2,7 @@
  * Seeded, realistic input series for promtool unit tests: what a fleet of kube-balance-exporters
  * would expose while kube-proxy spreads Poisson-arriving connections over each node's ladder.
  */
+import { mulberry32 } from '../../src/lab/mulberry32.js';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -86,18 +87,6 @@ export interface SeriesOptions {
 export interface InputSeries {
   readonly series: string;
   readonly values: string;
-}
-
-/** mulberry32: small, fast, good enough for test noise, and identical on every platform. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function seedOf(text: string): number {

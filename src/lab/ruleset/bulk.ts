@@ -1,6 +1,7 @@
 /** Fast generator of large kube-proxy nat tables in `iptables-save -c` form, with realistic counters (benchmarks). */
 import { Readable } from 'node:stream';
 import { endpointChainName, serviceChainName } from '../../model/chain-names.js';
+import { mulberry32 } from '../mulberry32.js';
 import { kubeProxyProbability, savedProbability } from './probability.js';
 import { saveString } from './save-format.js';
 
@@ -24,18 +25,6 @@ export interface BulkRulesetOptions {
   readonly date?: string;
 }
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function ipv4(base: number, index: number): string {
   const n = base + index;
   return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
@@ -57,7 +46,7 @@ interface BulkService {
 
 /** The Services with their chain names, endpoints and per-endpoint connection counts. */
 function planServices(options: BulkRulesetOptions): BulkService[] {
-  const random = prng(options.seed ?? 1);
+  const random = mulberry32(options.seed ?? 1);
   const every = options.nodePortEvery ?? 10;
   const maxConnections = options.maxConnectionsPerService ?? 1_000_000;
   const idle = options.idleFraction ?? 0.3;
