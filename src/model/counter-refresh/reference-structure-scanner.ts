@@ -8,12 +8,9 @@
  * rules after a long run of chain headers — and lines past it without a counter were cut off).
  */
 import { MAX_LINE_BYTES } from '../../iptables/parse-dump.js';
+import { TwoLaneHash } from '../../iptables/two-lane-hash.js';
 import type { StructureScan } from './structure-scanner.js';
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-/** A second, independent lane (multiplier of MurmurHash2), so the digest has 64 bits. Tail bytes and marks go through FNV-1a. */
-const LANE2_PRIME = 0x5bd1e995;
 /** Hashed in place of a counter's digits, so `[0:0]` and no counter at all still differ. */
 const COUNTER_MARK = 0xff;
 /** parse-rule.ts accepts 1–20 digits per counter. */
@@ -27,8 +24,8 @@ const WARNING_PREFIX = Buffer.from('# Warning:');
  * throws on bad input: anything it cannot read exactly marks the scan not reusable.
  */
 export class ReferenceStructureScanner {
-  private h1 = FNV_OFFSET;
-  private h2 = FNV_OFFSET ^ 0x9e3779b9;
+  /** The digest (two-lane-hash.ts; the WebAssembly scanner's is the same). */
+  private readonly lanes = new TwoLaneHash();
   private bytes = 0;
   private line = 0;
   private packets = new Float64Array(1 << 12);
@@ -76,7 +73,7 @@ export class ReferenceStructureScanner {
     }
     const digest =
       this.notReusable === null
-        ? `${(this.h1 >>> 0).toString(16).padStart(8, '0')}${(this.h2 >>> 0).toString(16).padStart(8, '0')}:${this.line}:${this.bytes}`
+        ? `${(this.lanes.h1 >>> 0).toString(16).padStart(8, '0')}${(this.lanes.h2 >>> 0).toString(16).padStart(8, '0')}:${this.line}:${this.bytes}`
         : '';
     this.reserve();
     return { digest, lineCount: this.line, packets: this.packets.subarray(0, this.line + 1), notReusable: this.notReusable };
@@ -159,34 +156,12 @@ export class ReferenceStructureScanner {
   }
 
   private hash(bytes: Buffer, start: number, end: number): void {
-    let h1 = this.h1;
-    let h2 = this.h2;
-    let i = start;
-    // Four bytes a step (MurmurHash3's block mix in lane 1): this loop is most of a scan's time.
-    for (; i + 4 <= end; i += 4) {
-      const w = (bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24);
-      let k = Math.imul(w, 0xcc9e2d51);
-      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-      h1 ^= k;
-      h1 = (Math.imul((h1 << 13) | (h1 >>> 19), 5) + 0xe6546b64) | 0;
-      h2 = Math.imul(h2 ^ w, LANE2_PRIME);
-      h2 ^= h2 >>> 15;
-    }
-    for (; i < end; i++) {
-      const b = bytes[i] as number;
-      h1 = Math.imul(h1 ^ b, FNV_PRIME);
-      h2 = Math.imul(h2 ^ b, LANE2_PRIME);
-      h2 ^= h2 >>> 13;
-    }
-    this.h1 = h1;
-    this.h2 = h2;
+    this.lanes.bytes(bytes, start, end);
     this.bytes += end - start;
   }
 
   private mix(b: number): void {
-    this.h1 = Math.imul(this.h1 ^ b, FNV_PRIME);
-    const h2 = Math.imul(this.h2 ^ b, LANE2_PRIME);
-    this.h2 = h2 ^ (h2 >>> 13);
+    this.lanes.byte(b);
     this.bytes++;
   }
 }
