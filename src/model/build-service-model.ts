@@ -37,7 +37,7 @@ export interface BuildServiceModelOptions {
    * KUBE-SEP chains already read while parsing (createEndpointChainCollector), for a dump parsed
    * without their rules. A chain not in the map is read from the dump.
    */
-  readonly endpointChains?: ReadonlyMap<string, EndpointChainInfo>;
+  readonly endpointChains?: { get(chain: string): EndpointChainInfo | undefined };
   /**
    * Ladder chains already read while parsing (createLadderChainCollector), for a dump parsed without
    * their jumps to KUBE-SEP chains. A chain not in the map is read from the dump.

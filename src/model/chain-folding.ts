@@ -6,15 +6,19 @@
  * `onRulesReplaced` which rules stop counting, so each sees every such event.
  */
 import type { DumpParserOptions } from '../iptables/parse-dump.js';
-import type { EndpointChainInfo } from './endpoint-chain.js';
-import { createEndpointChainCollector } from './endpoint-chain-collector.js';
+import type { EndpointChainCache } from './endpoint-chain-cache.js';
+import { createEndpointChainCollector, type EndpointChains } from './endpoint-chain-collector.js';
 import { createLadderChainCollector, type FoldedLadders } from './ladder-chain-collector.js';
 
 export interface FoldedChains {
-  readonly endpointChains: ReadonlyMap<string, EndpointChainInfo>;
+  readonly endpointChains: EndpointChains;
   readonly ladderChains: FoldedLadders;
   /** Frees the KUBE-SEP folds: a releasing build calls it once every ladder is read (BuildServiceModelOptions.releaseFolds). */
   readonly releaseEndpointChains: () => void;
+  /** For the next parse of the same family's output (createChainFolding): the KUBE-SEP chains it need not parse. */
+  readonly endpointChainCache: EndpointChainCache;
+  /** KUBE-SEP chains this parse took from the last parse's cache (endpoint-chain-cache.ts). */
+  readonly reusedEndpointChains: number;
 }
 
 export interface ChainFolding {
@@ -22,19 +26,21 @@ export interface ChainFolding {
   readonly parserOptions: DumpParserOptions;
   /**
    * The folds of the dump the parser just finished (they read nothing from it: the parser reports all
-   * they follow as it reads); the folding is then ready for the next dump.
+   * they follow as it reads). One folding per dump.
    */
   finish(): FoldedChains;
 }
 
-export function createChainFolding(): ChainFolding {
-  const endpoints = createEndpointChainCollector();
+/** `lastCache`: the last parse's FoldedChains.endpointChainCache for the same family's output, if any. */
+export function createChainFolding(lastCache?: EndpointChainCache): ChainFolding {
+  const endpoints = createEndpointChainCollector(lastCache);
   const ladders = createLadderChainCollector();
   return {
     parserOptions: {
       keepChain: endpoints.keepChain,
       dropDeclarations: endpoints.dropDeclarations,
       keepRule: ladders.keepRule,
+      ruleRuns: endpoints.ruleRuns,
       onRule(table, rule) {
         endpoints.onRule(table, rule);
         ladders.onRule(table, rule);
@@ -45,10 +51,21 @@ export function createChainFolding(): ChainFolding {
       },
     },
     finish() {
-      const endpointChains = endpoints.finish();
+      const parsed = endpoints.finish();
+      const { cached, cache, reused } = endpoints.finished();
+      const endpointChains: EndpointChains = {
+        get: (chain) => parsed.get(chain) ?? cached.get(chain),
+        get size() {
+          return parsed.size + cached.size;
+        },
+        clear() {
+          parsed.clear();
+          cached.clear();
+        },
+      };
       // A ladder rule's endpoint comes from its comment only when its SEP chain has no DNAT target.
       const ladderChains = ladders.finish((sepChain) => (endpointChains.get(sepChain)?.dnat ?? null) === null);
-      return { endpointChains, ladderChains, releaseEndpointChains: () => endpointChains.clear() };
+      return { endpointChains, ladderChains, releaseEndpointChains: () => endpointChains.clear(), endpointChainCache: cache, reusedEndpointChains: reused };
     },
   };
 }

@@ -14,10 +14,10 @@ export class ChainFolds<F> {
   private lastFolded = false;
   private lastFold: F | null = null;
 
-  /** `folded`: whether a nat chain of this name is folded; `create`: a new chain's empty fold. */
+  /** `folded`: whether a nat chain of this name is folded; `create`: a new chain's fold (its first rule is next). */
   constructor(
     private readonly folded: (chain: string) => boolean,
-    private readonly create: () => F,
+    private readonly create: (chain: string) => F,
   ) {}
 
   /** Whether the chain's rules are folded. */
@@ -35,9 +35,14 @@ export class ChainFolds<F> {
   foldOf(table: string, chain: string): F | null {
     if (!this.folds(table, chain)) return null;
     let fold = this.lastFold ?? this.byChain.get(chain);
-    if (fold === undefined) this.byChain.set(chain, (fold = this.create()));
+    if (fold === undefined) this.byChain.set(chain, (fold = this.create(chain)));
     this.lastFold = fold;
     return fold;
+  }
+
+  /** The fold the last rule went into (null before any, or after onRulesReplaced). */
+  get current(): F | null {
+    return this.lastFold;
   }
 
   /** For DumpParserOptions.onRulesReplaced. */

@@ -11,11 +11,27 @@
  * next rule starts a new one. One known difference: the parser's "chain … declared again" warning, which it
  * gives for a chain holding rules, is absent for a KUBE-SEP chain (the dump holds none of its rules;
  * iptables-save never declares a chain twice).
+ *
+ * Given the last parse's cache (endpoint-chain-cache.ts), it is also the parser's `ruleRuns` gate: a
+ * run of a KUBE-SEP chain's rules that the cache knows by name and content is not parsed, and the cache
+ * answers for that chain (`finished().cached`), until the parser says its rules stopped counting. Each
+ * dump makes the cache for the next (`finished().cache`).
  */
+import type { RuleRunGate } from '../iptables/rule-runs.js';
 import type { Rule } from '../iptables/types.js';
 import { isEndpointChain } from './chain-names.js';
 import { ChainFolds } from './chain-folds.js';
+import { EndpointChainCache } from './endpoint-chain-cache.js';
 import { type EndpointChainInfo, foldEndpointRule, type MutableEndpointChainInfo } from './endpoint-chain.js';
+
+/** The folded KUBE-SEP chains of one dump, for buildServiceModel: parsed ones and those the last parse's cache answered for. */
+export interface EndpointChains {
+  get(chain: string): EndpointChainInfo | undefined;
+  /** Chains it answers for. */
+  readonly size: number;
+  /** Frees them (releaseEndpointChains); the cache made for the next parse stays. */
+  clear(): void;
+}
 
 export interface EndpointChainCollector {
   /** For DumpParserOptions.keepChain: drops the rules this collector folds (nat KUBE-SEP-*). */
@@ -26,21 +42,44 @@ export interface EndpointChainCollector {
   readonly onRule: (table: string, rule: Rule) => void;
   /** For DumpParserOptions.onRulesReplaced. */
   readonly onRulesReplaced: (table: string, chain: string | null) => void;
+  /** For DumpParserOptions.ruleRuns: the KUBE-SEP chains' runs of rules, skipped where `last` knows them. */
+  readonly ruleRuns: RuleRunGate;
   /**
-   * What readEndpointChain would give for each folded chain of the finished dump. Chains without an
-   * entry (no rules since their last declaration, flush or deletion) read as the dump's chain does.
-   * The collector is then ready for the next dump.
+   * What readEndpointChain would give for each folded chain of the finished dump that was parsed;
+   * `finished().cached` answers for the chains the last cache answered for. Chains without an entry in
+   * either (no rules since their last declaration, flush or deletion) read as the dump's chain does.
+   * The collector is then ready for the next dump, whose cache is this one's.
    */
   finish(): Map<string, EndpointChainInfo>;
+  /**
+   * After finish: what the finished dump took from the cache, and the cache for the dump after it.
+   * A method (the collector is spread into parser options, which would read a getter).
+   */
+  finished(): FinishedEndpointChains;
 }
 
-export function createEndpointChainCollector(): EndpointChainCollector {
-  // The folds serve as the infos as they are, objects of just the four fields the model reads: a copy
-  // into a second Map would be 200k more objects at the end of a large cluster's parse.
-  const folds = new ChainFolds<MutableEndpointChainInfo>(isEndpointChain, () => ({ dnat: null, hairpinIP: null, comment: null, protocol: null }));
+export interface FinishedEndpointChains {
+  /** The chains the last parse's cache answered for (their runs were not parsed). */
+  readonly cached: EndpointChains;
+  /** For the next parse's collector (createEndpointChainCollector), made on first read. */
+  readonly cache: EndpointChainCache;
+  /** Chains the dump took from the last cache instead of parsing them. */
+  readonly reused: number;
+}
+
+const SEP_PREFIX = Buffer.from('KUBE-SEP-', 'latin1');
+
+/** `lastCache`: the cache of the last parse of this family's output (FinishedEndpointChains.cache), if any. */
+export function createEndpointChainCollector(lastCache?: EndpointChainCache): EndpointChainCollector {
+  let last = lastCache;
+  /** The cache this dump makes: what it took from `last`, and the runs it parsed. Made at the dump's first run. */
+  let making: EndpointChainCache | null = null;
+  const made = (): EndpointChainCache => (making ??= new EndpointChainCache(last === undefined ? 1024 : last.entryCount + 1024));
+  // A chain's fold starts from the cached info when a run of it was skipped before (a second run).
+  const folds = new ChainFolds<MutableEndpointChainInfo>(isEndpointChain, (chain) => making?.presentInfo(chain) ?? { dnat: null, hairpinIP: null, comment: null, protocol: null });
   // Comments and protocols repeat across the chains (one comment per service port, not per endpoint):
   // one string of each is kept.
-  let strings = new Map<string, string>();
+  const strings = new Map<string, string>();
   const intern = (text: string): string => {
     const known = strings.get(text);
     if (known !== undefined) return known;
@@ -50,18 +89,96 @@ export function createEndpointChainCollector(): EndpointChainCollector {
   // The protocol is the same word chain after chain: the last one is checked before the Map.
   let lastProtocol = '';
   const internProtocol = (text: string): string => (text === lastProtocol ? lastProtocol : (lastProtocol = intern(text)));
+  /** The parser is parsing a run (between parsing() and parsed()). */
+  let inRun = false;
+  /**
+   * A KUBE-SEP rule reached the folds outside a run (not iptables-save's shape: `--append`, a tab, no
+   * table header): a fold may then hold rules a later run's cache entry does not cover, so no more runs
+   * are skipped in this dump.
+   */
+  let ungated = false;
+  let reused = 0;
+  /** The run being parsed is of a chain this dump had a run of before. */
+  let runSeen = false;
+  const ruleRuns: RuleRunGate = {
+    prefix: SEP_PREFIX,
+    get skips() {
+      return last !== undefined;
+    },
+    skip(name1, name2, content1, content2) {
+      // A chain seen before in this dump is parsed: its fold (or the cached info it resumes) is running.
+      const next = made();
+      if (last !== undefined && !ungated && !next.hasName(name1, name2)) {
+        const e = last.find(name1, name2, content1, content2);
+        if (e >= 0) {
+          next.copyPresent(last, e);
+          reused++;
+          return true;
+        }
+      }
+      return false;
+    },
+    parsing(name1, name2) {
+      inRun = true;
+      runSeen = made().hasName(name1, name2);
+    },
+    parsed(name1, name2, content1, content2, clean) {
+      inRun = false;
+      const fold = folds.current;
+      if (clean && !ungated && fold !== null && !runSeen) made().record(name1, name2, content1, content2, fold);
+      else made().see(name1, name2);
+    },
+  };
+  let finished: FinishedEndpointChains | null = null;
   return {
+    finished() {
+      if (finished === null) throw new Error('EndpointChainCollector.finished() before finish()');
+      return finished;
+    },
     keepChain: (table, chain) => !folds.folds(table, chain),
     dropDeclarations: true,
+    ruleRuns,
     onRule(table, rule) {
       const info = folds.foldOf(table, rule.chain);
-      if (info !== null) foldEndpointRule(info, rule, intern, internProtocol);
+      if (info === null) return;
+      if (!inRun) ungated = true;
+      foldEndpointRule(info, rule, intern, internProtocol);
     },
-    onRulesReplaced: (table, chain) => folds.rulesReplaced(table, chain),
+    onRulesReplaced(table, chain) {
+      folds.rulesReplaced(table, chain);
+      if (table === 'nat') making?.replace(chain);
+    },
     finish() {
-      strings = new Map();
+      strings.clear();
       lastProtocol = '';
+      finished = finishedOf(made(), reused);
+      // The next dump through this collector starts from this one's cache.
+      last = finished.cache;
+      making = null;
+      ungated = false;
+      reused = 0;
       return folds.take();
     },
+  };
+}
+
+function finishedOf(made: EndpointChainCache, reused: number): FinishedEndpointChains {
+  // What answers for the skipped chains until the build is done with them; then only the compact copy stays.
+  let answering: EndpointChainCache | null = made;
+  let compacted: EndpointChainCache | null = null;
+  return {
+    cached: {
+      get: (chain) => answering?.presentInfo(chain),
+      get size() {
+        return answering?.presentCount ?? 0;
+      },
+      clear() {
+        answering = null;
+      },
+    },
+    get cache() {
+      return (compacted ??= made.compact());
+    },
+    reused,
   };
 }

@@ -2,6 +2,7 @@
 import { DumpParser } from '../iptables/parse-dump.js';
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
 import { createChainFolding, type FoldedChains } from '../model/chain-folding.js';
+import type { EndpointChainCache } from '../model/endpoint-chain-cache.js';
 import type { StructureScan, StructureScanner } from '../model/counter-refresh/structure-scanner.js';
 import { CommitTracker } from './commit-tracker.js';
 import { emptyDump } from './empty-dump.js';
@@ -31,6 +32,11 @@ export interface RunIptablesSaveOptions {
    * to buildServiceModel. Ignored with `createParser`.
    */
   readonly foldChains?: boolean;
+  /**
+   * With `foldChains`: the last parse's cache of KUBE-SEP folds for this family (its
+   * `folded.endpointChainCache`): the chains it knows are not parsed again (endpoint-chain-cache.ts).
+   */
+  readonly endpointChainCache?: EndpointChainCache;
   /** Also hand every chunk to this scanner (the counter refresh); its result is the SaveResult's `scan`. */
   readonly scanner?: StructureScanner;
   /** false: only the scanner reads the output (a scan-only read); `dump` is then empty. Default true. */
@@ -64,7 +70,7 @@ export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<
   const command = natSaveCommand(options.ipFamily, options.backend);
   const run = options.run ?? (defaultRunner ??= createCommandRunner());
   const parse = options.parse ?? true;
-  const folding = parse && options.createParser === undefined && options.foldChains === true ? createChainFolding() : null;
+  const folding = parse && options.createParser === undefined && options.foldChains === true ? createChainFolding(options.endpointChainCache) : null;
   // DumpParser and StructureScanner read bytes as they come; an injected sink (tests) gets text.
   const injected = parse ? (options.createParser?.() ?? null) : null;
   const parser = parse && injected === null ? new DumpParser(folding?.parserOptions ?? {}) : null;

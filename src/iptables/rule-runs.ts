@@ -1,0 +1,110 @@
+/**
+ * Runs of one chain's rules, held back so a consumer can decline to have them parsed.
+ *
+ * iptables-save prints a chain's rules one after another. A consumer that folds a chain into a few
+ * fields (the KUBE-SEP chains, model/endpoint-chain-cache.ts) may already know the fold of a chain
+ * whose rules are, byte for byte, ones it folded before: kube-proxy leaves most chains alone from one
+ * sync to the next. DumpParser therefore holds the lines of a run of a gated chain's rules, hashes
+ * them (everything from `-A`, so not the counters), and asks the gate at the run's end whether to parse
+ * them; a skipped run costs a hash of its bytes instead of a parse into Rule objects and strings.
+ */
+
+import { LANE1_OFFSET, LANE2_OFFSET, TwoLaneHash } from './two-lane-hash.js';
+
+/** What DumpParserOptions.ruleRuns asks. Names are ASCII; the hashes are two 32-bit lanes each. */
+export interface RuleRunGate {
+  /** The nat chains whose runs are held and offered to `skip`: those whose names start with these (ASCII) bytes, and are longer. */
+  readonly prefix: Uint8Array;
+  /**
+   * false: the gate will skip nothing in this dump (it knows no chain yet), so runs are parsed as they
+   * stream, unheld; `parsing` and `parsed` are still called for each.
+   */
+  readonly skips: boolean;
+  /**
+   * At a held run's end: true drops its lines unparsed (the gate answers for the chain's rules from now
+   * on). `name1/name2`: the chain name's hash; `content1/content2`: the hash of the run's lines from `-A` on.
+   */
+  skip(name1: number, name2: number, content1: number, content2: number): boolean;
+  /** Just before a run's lines are parsed (each then goes through DumpParserOptions.onRule). */
+  parsing(name1: number, name2: number): void;
+  /** After a run's lines were parsed: its hashes, and whether they parsed without a skipped line or a warning. */
+  parsed(name1: number, name2: number, content1: number, content2: number, clean: boolean): void;
+}
+
+/** One held run: its lines (views of the pushed chunks, or copies once its chunk is done) and hashes. */
+export class RuleRun {
+  lines = 0;
+  name1 = 0;
+  name2 = 0;
+  /** Of the run's lines from `-A` on, each followed by a line break. */
+  readonly content = new TwoLaneHash();
+  /** A held line began with a `[packets:bytes]` counter. */
+  hasCounters = false;
+  /** false: the lines are parsed as they come (RuleRunGate.skips); only hashes and line count are kept. */
+  held = true;
+  /** The parser's skipped-line and warning counts when an unheld run opened. */
+  skippedAtOpen = 0;
+  warningsAtOpen = 0;
+  readonly bytes: Buffer[] = [];
+  readonly starts: number[] = [];
+  readonly ends: number[] = [];
+  readonly lineNumbers: number[] = [];
+  /** Where the chain name is in the first line (`bytes[0]`), to tell whether a later line is of the same chain. */
+  private nameStart = 0;
+  private nameLength = 0;
+
+  /** Starts a run with its first line: bytes[start, end) is the line, [nameStart, nameEnd) its chain name. */
+  open(bytes: Buffer, start: number, end: number, ruleStart: number, nameStart: number, nameEnd: number, lineNumber: number, counters: boolean): void {
+    this.nameStart = nameStart;
+    this.nameLength = nameEnd - nameStart;
+    this.content.h1 = LANE1_OFFSET;
+    this.content.h2 = LANE2_OFFSET;
+    this.hasCounters = false;
+    this.add(bytes, start, end, ruleStart, lineNumber, counters);
+  }
+
+  /** Whether bytes[start, end) is this run's chain name. */
+  sameName(bytes: Uint8Array, start: number, end: number): boolean {
+    const length = this.nameLength;
+    if (end - start !== length) return false;
+    const first = this.bytes[0] as Buffer;
+    const at = this.nameStart;
+    for (let i = 0; i < length; i++) if (first[at + i] !== bytes[start + i]) return false;
+    return true;
+  }
+
+  add(bytes: Buffer, start: number, end: number, ruleStart: number, lineNumber: number, counters: boolean): void {
+    const k = this.lines++;
+    if (this.held || k === 0) {
+      // An unheld run keeps its first line until the next: its name is compared with the next line's.
+      this.bytes[k] = bytes;
+      this.starts[k] = start;
+      this.ends[k] = end;
+      this.lineNumbers[k] = lineNumber;
+    }
+    if (counters) this.hasCounters = true;
+    // A line break after each line, so that lines split differently hash differently.
+    this.content.bytes(bytes, ruleStart, end);
+    this.content.byte(10);
+  }
+
+  /** Copies the held lines out of the chunk that is about to be handed back (a caller may reuse it). */
+  detach(): void {
+    this.nameStart -= this.starts[0] as number;
+    for (let k = 0; k < (this.held ? this.lines : 1); k++) {
+      const bytes = this.bytes[k] as Buffer;
+      // Buffer.from(Buffer) copies.
+      this.bytes[k] = Buffer.from(bytes.subarray(this.starts[k], this.ends[k]));
+      this.ends[k] = (this.ends[k] as number) - (this.starts[k] as number);
+      this.starts[k] = 0;
+    }
+  }
+
+  /** Forgets the lines (the chunks they view can be freed). */
+  clear(): void {
+    for (let k = 0; k < (this.held ? this.lines : Math.min(this.lines, 1)); k++) this.bytes[k] = EMPTY;
+    this.lines = 0;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

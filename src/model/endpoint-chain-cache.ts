@@ -1,0 +1,240 @@
+/**
+ * The KUBE-SEP chains' folds of the last parse, by chain name and content, so that the next parse
+ * need not parse the chains kube-proxy left alone.
+ *
+ * A KUBE-SEP chain's fold (EndpointChainInfo) is a function of its rules' text: the same rules, byte
+ * for byte from `-A` on (counters apart), fold to the same info. kube-proxy rewrites only the chains
+ * of services whose endpoints changed, so in a parse after a rules change (or every parse, with the
+ * counter refresh off or the rules churning) nearly every KUBE-SEP chain is one the last parse folded.
+ * DumpParser holds each run of a KUBE-SEP chain's rules (rule-runs.ts) and asks the collector; when the
+ * last parse's cache has an entry of that name and content hash, the run is dropped unparsed and the
+ * build reads the cached info. At 20,000 services × 10 endpoints that is 400k of 868k lines, with their
+ * Rule objects, strings and folds (docs/benchmarks.md).
+ *
+ * The cache is a memo: an entry says "a chain of this name whose rules hash to this folds to this",
+ * whatever dump it came from, so it needs no invalidation. A parse makes the next cache from the entries
+ * it used and the runs it parsed cleanly (no skipped line or warning: those a skipped run could not
+ * report). It keeps no per-chain objects: two columns of references (the DNAT targets, which the
+ * model's endpoints share, and the few distinct comment/protocol pairs) and typed arrays.
+ *
+ * A chain the cache answers for is "present" in that parse until the parser says its rules stopped
+ * counting (declared again, `-F`, `-X`, the table listed again): then it reads as a chain with no rules,
+ * as the fold would. A second run of it resumes the fold from the cached info (the fold is a left fold
+ * whose state is the info). Hash collisions are 64-bit events, as for the structure digest.
+ */
+import { hashName } from '../iptables/two-lane-hash.js';
+import type { EndpointChainInfo } from './endpoint-chain.js';
+
+/** The fields of an EndpointChainInfo but the DNAT target: few distinct ones (one per service port). */
+interface EndpointRest {
+  readonly hairpinIP: string | null;
+  readonly comment: string | null;
+  readonly protocol: string | null;
+}
+
+/** An entry's standing in the parse that makes the cache. */
+const Entry = {
+  /** A parsed run whose fold is not recorded: only marks the name as seen. */
+  Seen: 0,
+  /** A chain's only run, parsed cleanly: its info, for the next parse. */
+  Recorded: 1,
+  /** Answered from the last cache: the chain's info in this parse. */
+  Present: 2,
+  /** Was Present until its rules stopped counting: kept for the next parse only. */
+  Replaced: 3,
+} as const;
+type Entry = (typeof Entry)[keyof typeof Entry];
+
+export class EndpointChainCache {
+  /** 4 per entry: name lanes, content lanes. */
+  private keys: Int32Array;
+  private states: Uint8Array;
+  /** Per entry: the DNAT target (the model's endpoints hold the same strings). */
+  private dnats: (string | null)[];
+  /** Per entry: the rest of its info (few distinct objects, shared by the entries and the caches after). */
+  private rests: (EndpointRest | null)[];
+  private readonly restsByComment = new Map<string | null, EndpointRest[]>();
+  private lastRest: EndpointRest | null = null;
+  /** Open addressing on the name hash: 1 + entry, 0 empty. */
+  private index: Int32Array;
+  private entries = 0;
+  private present = 0;
+
+  /** `capacity`: entries expected (it grows as needed). */
+  constructor(capacity = 1024) {
+    this.keys = new Int32Array(4 * capacity);
+    this.states = new Uint8Array(capacity);
+    // Filled, so that the array has exactly this room (a pushed-to one keeps up to half again).
+    this.dnats = new Array<string | null>(capacity).fill(null);
+    this.rests = new Array<EndpointRest | null>(capacity).fill(null);
+    this.index = new Int32Array(indexSize(capacity));
+  }
+
+  /** Entries that answer for a chain in the parse that made the cache (Present). */
+  get presentCount(): number {
+    return this.present;
+  }
+
+  /** Entries of any kind (a parse's cache grows to about the last one's). */
+  get entryCount(): number {
+    return this.entries;
+  }
+
+  /** Entries a next parse can use. */
+  get size(): number {
+    let n = 0;
+    for (let e = 0; e < this.entries; e++) if (this.states[e] !== Entry.Seen) n++;
+    return n;
+  }
+
+  /** The entry of this name and content, or -1. */
+  find(name1: number, name2: number, content1: number, content2: number): number {
+    const mask = this.index.length - 1;
+    const keys = this.keys;
+    for (let slot = slotOf(name1, mask); ; slot = (slot + 1) & mask) {
+      const e = (this.index[slot] as number) - 1;
+      if (e < 0) return -1;
+      const k = 4 * e;
+      if (keys[k] === name1 && keys[k + 1] === name2 && keys[k + 2] === content1 && keys[k + 3] === content2 && this.states[e] !== Entry.Seen) return e;
+    }
+  }
+
+  /** Whether any entry has this name. */
+  hasName(name1: number, name2: number): boolean {
+    const mask = this.index.length - 1;
+    for (let slot = slotOf(name1, mask); ; slot = (slot + 1) & mask) {
+      const e = (this.index[slot] as number) - 1;
+      if (e < 0) return false;
+      if (this.keys[4 * e] === name1 && this.keys[4 * e + 1] === name2) return true;
+    }
+  }
+
+  /** The info of the Present entry of this chain, or undefined. */
+  presentInfo(chain: string): EndpointChainInfo | undefined {
+    const e = this.presentEntry(chain);
+    if (e < 0) return undefined;
+    const rest = this.rests[e] as EndpointRest;
+    return { dnat: this.dnats[e] as string | null, hairpinIP: rest.hairpinIP, comment: rest.comment, protocol: rest.protocol };
+  }
+
+  /** The chain's rules stop counting (onRulesReplaced): its Present entry, if any, no longer answers; null: every chain's. */
+  replace(chain: string | null): void {
+    if (this.present === 0) return;
+    if (chain === null) {
+      for (let e = 0; e < this.entries; e++) if (this.states[e] === Entry.Present) this.states[e] = Entry.Replaced;
+      this.present = 0;
+      return;
+    }
+    const e = this.presentEntry(chain);
+    if (e >= 0) {
+      this.states[e] = Entry.Replaced;
+      this.present--;
+    }
+  }
+
+  /** Takes `from`'s entry `e` as this parse's info for its chain. */
+  copyPresent(from: EndpointChainCache, e: number): void {
+    const k = 4 * e;
+    const keys = from.keys;
+    this.add(keys[k] as number, keys[k + 1] as number, keys[k + 2] as number, keys[k + 3] as number, Entry.Present, from.dnats[e] as string | null, from.rests[e] as EndpointRest);
+    this.present++;
+  }
+
+  /** A chain's only run, parsed without a skipped line or warning: its fold, for the next parse. */
+  record(name1: number, name2: number, content1: number, content2: number, info: EndpointChainInfo): void {
+    this.add(name1, name2, content1, content2, Entry.Recorded, info.dnat, this.restOf(info));
+  }
+
+  /** A run whose fold is not recorded: its name counts as seen. */
+  see(name1: number, name2: number): void {
+    this.add(name1, name2, 0, 0, Entry.Seen, null, null);
+  }
+
+  /**
+   * The entries a next parse can use, in arrays of exact size: what a source keeps between parses
+   * (~9 MB at 200,000 KUBE-SEP chains: 4.4 MB of typed arrays, two 1.6 MB columns of references, and
+   * the ~20,000 comment/protocol pairs; the DNAT targets are the model's strings).
+   */
+  compact(): EndpointChainCache {
+    const kept = this.size;
+    const cache = new EndpointChainCache(kept);
+    for (let e = 0; e < this.entries; e++) {
+      if (this.states[e] === Entry.Seen) continue;
+      const k = 4 * e;
+      cache.add(this.keys[k] as number, this.keys[k + 1] as number, this.keys[k + 2] as number, this.keys[k + 3] as number, Entry.Recorded, this.dnats[e] as string | null, this.rests[e] as EndpointRest);
+    }
+    return cache;
+  }
+
+  private presentEntry(chain: string): number {
+    if (this.present === 0) return -1;
+    const [name1, name2] = hashName(chain);
+    const mask = this.index.length - 1;
+    for (let slot = slotOf(name1, mask); ; slot = (slot + 1) & mask) {
+      const e = (this.index[slot] as number) - 1;
+      if (e < 0) return -1;
+      if (this.keys[4 * e] === name1 && this.keys[4 * e + 1] === name2 && this.states[e] === Entry.Present) return e;
+    }
+  }
+
+  private restOf(info: EndpointChainInfo): EndpointRest {
+    // A service port's KUBE-SEP chains come one after another, with one comment and protocol.
+    const recent = this.lastRest;
+    if (recent !== null && recent.comment === info.comment && recent.protocol === info.protocol && recent.hairpinIP === info.hairpinIP) return recent;
+    let list = this.restsByComment.get(info.comment);
+    if (list === undefined) this.restsByComment.set(info.comment, (list = []));
+    for (const rest of list) if (rest.protocol === info.protocol && rest.hairpinIP === info.hairpinIP) return (this.lastRest = rest);
+    const rest = { hairpinIP: info.hairpinIP, comment: info.comment, protocol: info.protocol };
+    // Hairpin addresses are per endpoint (only for chains without a DNAT target): not worth a list entry.
+    if (info.hairpinIP === null) list.push(rest);
+    return (this.lastRest = rest);
+  }
+
+  private add(name1: number, name2: number, content1: number, content2: number, state: Entry, dnat: string | null, rest: EndpointRest | null): void {
+    const e = this.entries++;
+    if (this.entries > this.states.length) {
+      this.keys = grown(this.keys, this.keys.length * 2);
+      const states = new Uint8Array(this.states.length * 2);
+      states.set(this.states);
+      this.states = states;
+    }
+    const k = 4 * e;
+    this.keys[k] = name1;
+    this.keys[k + 1] = name2;
+    this.keys[k + 2] = content1;
+    this.keys[k + 3] = content2;
+    this.states[e] = state;
+    this.dnats[e] = dnat;
+    this.rests[e] = rest;
+    if (this.entries * 5 > this.index.length * 4) {
+      this.index = new Int32Array(this.index.length * 2);
+      for (let i = 0; i < this.entries; i++) this.insert(i);
+    } else {
+      this.insert(e);
+    }
+  }
+
+  private insert(e: number): void {
+    const mask = this.index.length - 1;
+    let slot = slotOf(this.keys[4 * e] as number, mask);
+    while (this.index[slot] !== 0) slot = (slot + 1) & mask;
+    this.index[slot] = e + 1;
+  }
+}
+
+function grown(array: Int32Array, length: number): Int32Array {
+  const bigger = new Int32Array(length);
+  bigger.set(array);
+  return bigger;
+}
+
+/** A power of two at least 1.25 × the entries (linear probing stays short below 80% full). */
+function indexSize(entries: number): number {
+  let size = 1024;
+  while (size * 4 < entries * 5) size *= 2;
+  return size;
+}
+
+function slotOf(name1: number, mask: number): number {
+  return (name1 ^ (name1 >>> 16)) & mask;
+}

@@ -1,0 +1,242 @@
+// A parse with the last parse's KUBE-SEP cache (endpoint-chain-cache.ts) skips the KUBE-SEP chains it
+// knows byte for byte, and must give exactly the model of a parse without it: on every fixture and real
+// dump, after the rules changes kube-proxy makes, and on restore-style inputs where a skipped chain is
+// declared again, flushed, deleted or continued later.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DumpParser, parseDump } from '../../src/iptables/parse-dump.js';
+import type { RuleRunGate } from '../../src/iptables/rule-runs.js';
+import type { IpFamily, Rule } from '../../src/iptables/types.js';
+import { replaceOneEndpoint } from '../../src/bench/replace-endpoint.js';
+import { generateBulkRuleset } from '../../src/lab/ruleset/bulk.js';
+import { buildServiceModel } from '../../src/model/build-service-model.js';
+import { createChainFolding, type FoldedChains } from '../../src/model/chain-folding.js';
+import type { EndpointChainCache } from '../../src/model/endpoint-chain-cache.js';
+import type { ServiceModel } from '../../src/model/types.js';
+import { DUMP_FILES } from '../support/dump-files.js';
+import { ENTRY, HEAD, JUMPS, RESTORE_STYLE_CASES, sep } from '../support/restore-style-cases.js';
+
+/** The parser's "declared again" warning is absent for KUBE-SEP chains when folding (chain-folding.test.ts). */
+const SEP_DECLARED_AGAIN = /^line \d+: chain KUBE-SEP-\S+ declared again; its earlier rules are replaced$/;
+
+function plainModel(text: string, family: IpFamily = 'ipv4'): ServiceModel {
+  const model = buildServiceModel(parseDump(text), family);
+  return { ...model, warnings: model.warnings.filter((w) => !SEP_DECLARED_AGAIN.test(w)) };
+}
+
+/** `text` parsed with folding and `cache`, in `chunkSize`-byte pieces (0: at once), and built (releasing the folds). */
+function cachedRead(text: string, cache: EndpointChainCache | undefined, family: IpFamily = 'ipv4', chunkSize = 0): { model: ServiceModel; folded: FoldedChains } {
+  const folding = createChainFolding(cache);
+  const parser = new DumpParser(folding.parserOptions);
+  const bytes = Buffer.from(text, 'utf8');
+  if (chunkSize <= 0) parser.push(bytes);
+  else for (let i = 0; i < bytes.length; i += chunkSize) parser.push(bytes.subarray(i, i + chunkSize));
+  const dump = parser.end();
+  const folded = folding.finish();
+  const model = buildServiceModel(dump, family, { ...folded, releaseFolds: true });
+  // The build frees what answered for the skipped chains too; the cache for the next parse stays.
+  expect(folded.endpointChains.size).toBe(0);
+  return { model, folded };
+}
+
+/** Runs of KUBE-SEP rules in the text (a combined dump has one per family): the most a parse can skip. */
+function sepRuns(text: string): number {
+  let runs = 0;
+  let last = '';
+  for (const line of text.split('\n')) {
+    const chain = /^(?:\[\d+:\d+\] )?-A (KUBE-SEP-\S+) /.exec(line)?.[1] ?? '';
+    if (chain !== '' && chain !== last) runs++;
+    last = chain;
+  }
+  return runs;
+}
+
+describe('a parse with the last parse’s KUBE-SEP cache gives the plain model', () => {
+  for (const file of DUMP_FILES) {
+    it(file.split('/').slice(-2).join('/'), () => {
+      const text = readFileSync(file, 'utf8');
+      for (const family of ['ipv4', 'ipv6'] as const) {
+        const plain = plainModel(text, family);
+        const first = cachedRead(text, undefined, family);
+        expect(first.model).toStrictEqual(plain);
+        expect(first.folded.reusedEndpointChains).toBe(0);
+        // The same output again (as after a miss that changed something elsewhere), whole and in 7-byte pieces.
+        const again = cachedRead(text, first.folded.endpointChainCache, family);
+        expect(again.model).toStrictEqual(plain);
+        const pieces = cachedRead(text, first.folded.endpointChainCache, family, 7);
+        expect(pieces.model).toStrictEqual(plain);
+        expect(pieces.folded.reusedEndpointChains).toBe(again.folded.reusedEndpointChains);
+        // The KUBE-SEP chains are skipped, save those with a line the parser skips or warns about.
+        if (parseDump(text).skipped.length === 0) expect(again.folded.reusedEndpointChains).toBe(sepRuns(text));
+        else expect(again.folded.reusedEndpointChains).toBeLessThanOrEqual(sepRuns(text));
+        // A cache made by a parse that used one answers as well.
+        expect(cachedRead(text, again.folded.endpointChainCache, family).folded.reusedEndpointChains).toBe(again.folded.reusedEndpointChains);
+      }
+    });
+  }
+
+  it('skips every KUBE-SEP chain of a generated output, and the dump’s findings are the same', () => {
+    const text = generateBulkRuleset({ services: 40, endpointsPerService: 3, seed: 7 });
+    const first = cachedRead(text, undefined);
+    const again = cachedRead(text, first.folded.endpointChainCache);
+    expect(again.folded.reusedEndpointChains).toBe(120);
+    expect(again.folded.endpointChainCache.size).toBe(120);
+    expect(again.model).toStrictEqual(plainModel(text));
+  });
+});
+
+describe('after a rules change', () => {
+  const base = generateBulkRuleset({ services: 30, endpointsPerService: 4, seed: 3 });
+  const baseCache = cachedRead(base, undefined).folded.endpointChainCache;
+
+  it('one endpoint replaced (a new KUBE-SEP chain, the ladder rewritten): the other chains come from the cache', () => {
+    const changed = replaceOneEndpoint(base);
+    const read = cachedRead(changed.text, baseCache);
+    expect(read.model).toStrictEqual(plainModel(changed.text));
+    expect(read.folded.reusedEndpointChains).toBe(119);
+    const endpoint = read.model.ladders.flatMap((l) => l.endpoints).find((e) => e.chain === changed.to);
+    expect(endpoint?.endpoint).toMatch(/:8081$/);
+  });
+
+  it('a KUBE-SEP chain whose rules changed under the same name is parsed, not answered from the cache', () => {
+    const first = /-A (KUBE-SEP-[A-Z2-7]{16}) -p tcp .*--to-destination (\S+):8080/.exec(base);
+    expect(first).not.toBeNull();
+    const [line, chain, ip] = first as unknown as [string, string, string];
+    const text = base.replace(line, line.replace(`${ip}:8080`, `${ip}:9090`));
+    const read = cachedRead(text, baseCache);
+    expect(read.model).toStrictEqual(plainModel(text));
+    expect(read.model.ladders.flatMap((l) => l.endpoints).find((e) => e.chain === chain)?.endpoint).toBe(`${ip}:9090`);
+    expect(read.folded.reusedEndpointChains).toBe(119);
+  });
+
+  it('services removed and added', () => {
+    const fewer = generateBulkRuleset({ services: 20, endpointsPerService: 4, seed: 3 });
+    const more = generateBulkRuleset({ services: 45, endpointsPerService: 4, seed: 3 });
+    // The same seed: the first services are the base's.
+    for (const [text, reused] of [
+      [fewer, 80],
+      [more, 120],
+    ] as const) {
+      const read = cachedRead(text, baseCache);
+      expect(read.model).toStrictEqual(plainModel(text));
+      expect(read.folded.reusedEndpointChains).toBe(reused);
+    }
+  });
+
+  it('comments dropped (kube-proxy above 1,000 endpoints): every KUBE-SEP chain differs, and each is parsed', () => {
+    const text = generateBulkRuleset({ services: 30, endpointsPerService: 4, seed: 3, comments: false });
+    const read = cachedRead(text, baseCache);
+    expect(read.model).toStrictEqual(plainModel(text));
+    expect(read.folded.reusedEndpointChains).toBe(0);
+  });
+});
+
+describe('restore-style and odd inputs, with a cache that knows their KUBE-SEP chains', () => {
+  const layout = RESTORE_STYLE_CASES['iptables-save layout'] as string;
+  // Knows KUBE-SEP-ONE, -TWO and -OLD as the layout writes them.
+  const cache = cachedRead(layout, undefined).folded.endpointChainCache;
+  // Knows KUBE-SEP-ONE as 10.0.0.7, the rules the cases replace (declared again, flushed, deleted).
+  const oldCache = cachedRead(`${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.7')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`, undefined).folded.endpointChainCache;
+  const lossy = `-A KUBE-SEP-ONE -p tcp -m comment --comment "ns/svc:http" -m tcp -j DNAT [unsupported revision]\n`;
+  const cases: Record<string, string> = {
+    ...RESTORE_STYLE_CASES,
+    'SEP chain in two runs, the second after another chain': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-TWO', '10.0.0.2')}${sep('KUBE-SEP-ONE', '10.0.0.9')}COMMIT\n`,
+    'SEP chain whose only rules are a lossy DNAT': `${HEAD}${ENTRY}${JUMPS}${lossy}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
+    'SEP rule written --append first, then a run the cache knows': `${HEAD}${ENTRY}${JUMPS}--append KUBE-SEP-ONE -p tcp -m tcp -j DNAT --to-destination 10.0.0.5:8080\n${sep('KUBE-SEP-TWO', '10.0.0.2')}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`,
+    'SEP rule with a malformed counter': `${HEAD}${ENTRY}${JUMPS}[1:x] ${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
+    'counters on every line': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`.replace(/^-A /gm, '[12:720] -A '),
+  };
+  for (const [name, text] of Object.entries(cases)) {
+    it(name, () => {
+      const plain = plainModel(text);
+      for (const known of [cache, oldCache]) {
+        for (const chunkSize of [0, 5]) expect(cachedRead(text, known, 'ipv4', chunkSize).model, `${chunkSize}`).toStrictEqual(plain);
+      }
+    });
+  }
+
+  it('the cases skip what they should', () => {
+    const reused = (name: string) => cachedRead(cases[name] as string, cache).folded.reusedEndpointChains;
+    expect(reused('iptables-save layout')).toBe(3);
+    // The second run of KUBE-SEP-ONE resumes from the cached info: its first DNAT target counts.
+    expect(plainModel(cases['SEP chain in two runs, the second after another chain'] as string).ladders[0]?.endpoints.map((e) => e.endpoint)).toEqual(['10.0.0.1:8080', '10.0.0.2:8080']);
+    expect(reused('SEP chain in two runs, the second after another chain')).toBe(2);
+    // A KUBE-SEP rule outside a run: nothing after it is skipped.
+    expect(reused('SEP rule written --append first, then a run the cache knows')).toBe(0);
+    expect(reused('counters on every line')).toBe(2);
+    // The rules that stop counting were answered from the cache: the chain then reads as one without rules.
+    for (const name of ['SEP chain declared again after its rules', 'SEP chain flushed after its rules', 'SEP chain deleted after its rules']) {
+      const read = cachedRead(cases[name] as string, oldCache);
+      expect(read.folded.reusedEndpointChains, name).toBe(2);
+      expect(read.model.ladders[0]?.endpoints.map((e) => e.endpoint)).toEqual(['10.0.0.1:8080', '10.0.0.2:8080']);
+    }
+  });
+
+  it('counters of skipped lines still make a dump with counters', () => {
+    const text = `${HEAD}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`.replace(/^-A /gm, '[3:180] -A ');
+    const folding = createChainFolding(cache);
+    const dump = parseDump(text, folding.parserOptions);
+    expect(folding.finish().reusedEndpointChains).toBe(1);
+    expect(dump.hasCounters).toBe(true);
+  });
+});
+
+describe('DumpParser: held runs of a gated chain’s rules', () => {
+  const text = `*nat\n:A - [0:0]\n:GATE-X - [0:0]\n[1:60] -A A -j GATE-X\n[2:120] -A GATE-X -s 10.0.0.1/32 -j MARK\n[3:180] -A GATE-X -j DNAT --to-destination 10.0.0.1:80\n-A GATE-Y -j RETURN\n[4:240] -A A -j RETURN\nCOMMIT\n`;
+  /** Parses `text` with a gate on GATE-*: `skip` decides; returns the rules seen and the runs parsed. */
+  function run(skip: boolean, chunkSize: number, skips = true) {
+    const rules: Rule[] = [];
+    const runs: string[] = [];
+    const offered: string[] = [];
+    const gate: RuleRunGate = {
+      prefix: Buffer.from('GATE-'),
+      skips,
+      skip: (n1, n2, c1, c2) => {
+        offered.push(`${n1}/${n2}/${c1}/${c2}`);
+        return skip;
+      },
+      parsing: () => undefined,
+      parsed: (n1, n2, c1, c2, clean) => void runs.push(`${n1}/${n2}/${c1}/${c2}/${clean}`),
+    };
+    const parser = new DumpParser({ ruleRuns: gate, onRule: (_table, rule) => void rules.push(rule) });
+    const bytes = Buffer.from(text);
+    if (chunkSize <= 0) parser.push(bytes);
+    else for (let i = 0; i < bytes.length; i += chunkSize) parser.push(bytes.subarray(i, i + chunkSize));
+    const dump = parser.end();
+    return { rules, runs, offered, dump };
+  }
+
+  it('a skipped run reaches neither onRule nor the dump; the lines after it keep their numbers', () => {
+    const plain = run(false, 0);
+    const skipped = run(true, 0);
+    expect(plain.rules.map((r) => `${r.chain}@${r.line}`)).toEqual(['A@4', 'GATE-X@5', 'GATE-X@6', 'GATE-Y@7', 'A@8']);
+    expect(skipped.rules.map((r) => `${r.chain}@${r.line}`)).toEqual(['A@4', 'A@8']);
+    expect(skipped.dump.tables.get('nat')?.chains.get('GATE-X')?.rules).toEqual([]);
+    expect(skipped.dump.lineCount).toBe(plain.dump.lineCount);
+    // Two runs offered (GATE-X, GATE-Y); the parsed ones are reported clean.
+    expect(plain.offered).toHaveLength(2);
+    expect(plain.runs.every((r) => r.endsWith('/true'))).toBe(true);
+  });
+
+  it('hashes a run the same in any chunking, with or without holding it, and ignores its counters', () => {
+    const whole = run(false, 0);
+    for (const chunkSize of [1, 3, 17]) expect(run(false, chunkSize).runs).toEqual(whole.runs);
+    expect(run(false, 0, false).runs).toEqual(whole.runs);
+    const recounted = text.replace('[2:120]', '[99:5940]');
+    const parser = (t: string) => {
+      const runs: string[] = [];
+      const gate: RuleRunGate = { prefix: Buffer.from('GATE-'), skips: true, skip: () => false, parsing: () => undefined, parsed: (n1, n2, c1, c2) => void runs.push(`${n1}/${n2}/${c1}/${c2}`) };
+      parseDump(t, { ruleRuns: gate });
+      return runs;
+    };
+    expect(parser(recounted)).toEqual(parser(text));
+    expect(parser(text.replace('10.0.0.1:80', '10.0.0.1:81'))[0]).not.toBe(parser(text)[0]);
+  });
+
+  it('a run with a line the parser skips is not clean', () => {
+    const odd = text.replace('-j DNAT --to-destination 10.0.0.1:80', '-j DNAT [unsupported revision]');
+    const gate: RuleRunGate & { clean: boolean[] } = { prefix: Buffer.from('GATE-'), skips: true, skip: () => false, parsing: () => undefined, parsed: (_1, _2, _3, _4, clean) => void gate.clean.push(clean), clean: [] };
+    parseDump(odd, { ruleRuns: gate });
+    expect(gate.clean).toEqual([false, true]);
+  });
+});
