@@ -1,7 +1,9 @@
 /**
  * Times the pure stages on one dump held in memory, as the exporter runs them: a parsed sample (parse
- * with KUBE-SEP chains folded and the structure scan alongside, model, counter plan, analysis) and a
- * refreshed sample (scan only, counters into the last model, analysis); plus the naive baseline.
+ * with KUBE-SEP chains folded and the structure scan alongside, model, counter plan, analysis), a
+ * reparsed sample (the same after one endpoint was replaced: the parse skips the KUBE-SEP chains the
+ * last parse's cache knows, the build keeps the last model's unchanged ladders) and a refreshed
+ * sample (scan only, counters into the last model, analysis); plus the naive baseline.
  */
 import { analyze, DEFAULT_ANALYSIS_OPTIONS } from '../analysis/analyze.js';
 import { DumpParser } from '../iptables/parse-dump.js';
@@ -11,8 +13,11 @@ import { planCounters, readCounters } from '../model/counter-refresh/counter-pla
 import { refreshedModel } from '../model/counter-refresh/refreshed-model.js';
 import { StructureScanner, type StructureScan } from '../model/counter-refresh/structure-scanner.js';
 import { createChainFolding, type FoldedChains } from '../model/chain-folding.js';
+import type { EndpointChainCache } from '../model/endpoint-chain-cache.js';
+import { laddersOf } from '../model/counter-refresh/refreshed-model.js';
 import type { Ladder, ServiceModel } from '../model/types.js';
 import { parseNaive } from './naive-parser.js';
+import { replaceOneEndpoint } from './replace-endpoint.js';
 import { gc, spread, timeRuns, type Spread } from './stats.js';
 
 /** Chunk size of a child's stdout pipe reads (what the live source hands the parser). */
@@ -41,6 +46,14 @@ export interface PipelineTimes {
   readonly sample: Spread;
   /** A refreshed sample (rules unchanged): scan + refresh + steady analysis, per run. */
   readonly refreshedSample: Spread;
+  /** The parsed read after one endpoint was replaced, with the first parse's KUBE-SEP cache (the scan alongside). */
+  readonly parseChanged: Spread;
+  /** Its model, built keeping the first model's unchanged ladders (as CounterRefresher.parsed does). */
+  readonly modelChanged: Spread;
+  /** A reparsed sample: parseChanged + modelChanged + plan + analysis, per run. */
+  readonly reparsedSample: Spread;
+  /** KUBE-SEP chains that parse took from the cache. */
+  readonly reusedEndpointChains: number;
   readonly lines: number;
   readonly rules: number;
   readonly ladders: number;
@@ -65,8 +78,8 @@ export function advanceModel(model: ServiceModel, step: number): ServiceModel {
   return { ...model, ladders };
 }
 
-function parseFolded(buffer: Buffer): { dump: ParsedDump; folded: FoldedChains; scan: StructureScan } {
-  const folding = createChainFolding();
+function parseFolded(buffer: Buffer, cache?: EndpointChainCache): { dump: ParsedDump; folded: FoldedChains; scan: StructureScan } {
+  const folding = createChainFolding(cache);
   const parser = new DumpParser(folding.parserOptions);
   const scanner = new StructureScanner();
   for (let i = 0; i < buffer.length; i += CHUNK) {
@@ -123,11 +136,25 @@ export function timePipeline(buffer: Buffer, runs: number): PipelineTimes {
   const refresh = timeRuns(runs, () => refreshedModel(model.result, readCounters(model.result, counterPlan, scan.result.packets)));
   const refreshedSteady = timeRuns(runs, () => analyze(first.result.state, [refresh.result], 1_010, DEFAULT_ANALYSIS_OPTIONS));
 
+  // A rules change: one endpoint replaced. Every run parses with the first parse's cache.
+  const changedBuffer = Buffer.from(replaceOneEndpoint(buffer.toString('latin1')).text, 'latin1');
+  const parsedChange = timeRuns(runs, () => parseFolded(changedBuffer, foldedChains.endpointChainCache));
+  let changedAffinity = new Map<string, readonly (readonly number[])[]>();
+  const modelChanged = timeRuns(runs, () => {
+    changedAffinity = new Map();
+    const { dump: changedDump, folded: changedFolds } = parsedChange.result;
+    return buildServiceModel(changedDump, 'ipv4', { ...changedFolds, affinityLines: changedAffinity, reuseLadders: laddersOf(model.result) });
+  });
+  const planChanged = timeRuns(runs, () => planCounters(modelChanged.result, changedAffinity, parsedChange.result.scan.packets));
+  if (planChanged.result === null) throw new Error('bench: no counter plan after the rules change');
+  const analysisChanged = timeRuns(runs, () => analyze(first.result.state, [modelChanged.result], 1_010, DEFAULT_ANALYSIS_OPTIONS));
+
   let rules = 0;
   for (const table of dump.tables.values()) for (const chain of table.chains.values()) rules += chain.rules.length;
   const endpoints = model.result.ladders.reduce((n, l) => n + l.endpoints.length, 0);
   const sample = folded.times.map((t, i) => t + (model.times[i] ?? 0) + (plan.times[i] ?? 0) + (steady.times[i] ?? 0));
   const refreshedSample = scan.times.map((t, i) => t + (refresh.times[i] ?? 0) + (refreshedSteady.times[i] ?? 0));
+  const reparsedSample = parsedChange.times.map((t, i) => t + (modelChanged.times[i] ?? 0) + (planChanged.times[i] ?? 0) + (analysisChanged.times[i] ?? 0));
   return {
     naive: spread(naive.times),
     parse: spread(parse.times),
@@ -142,6 +169,10 @@ export function timePipeline(buffer: Buffer, runs: number): PipelineTimes {
     analysisSteady: spread(steady.times),
     sample: spread(sample),
     refreshedSample: spread(refreshedSample),
+    parseChanged: spread(parsedChange.times),
+    modelChanged: spread(modelChanged.times),
+    reparsedSample: spread(reparsedSample),
+    reusedEndpointChains: parsedChange.result.folded.reusedEndpointChains,
     lines: dump.lineCount,
     rules,
     ladders: model.result.ladders.length,
