@@ -150,20 +150,10 @@ export class EndpointChainCache {
     this.add(name1, name2, 0, 0, Entry.Seen, null, null);
   }
 
-  /**
-   * The entries a next parse can use, in arrays of exact size: what a source keeps between parses
-   * (~9 MB at 200,000 KUBE-SEP chains: 4.4 MB of typed arrays, two 1.6 MB columns of references, and
-   * the ~20,000 comment/protocol pairs; the DNAT targets are the model's strings).
-   */
-  compact(): EndpointChainCache {
-    const kept = this.size;
-    const cache = new EndpointChainCache(kept);
-    for (let e = 0; e < this.entries; e++) {
-      if (this.states[e] === Entry.Seen) continue;
-      const k = 4 * e;
-      cache.add(this.keys[k] as number, this.keys[k + 1] as number, this.keys[k + 2] as number, this.keys[k + 3] as number, Entry.Recorded, this.dnats[e] as string | null, this.rests[e] as EndpointRest);
-    }
-    return cache;
+  /** The dump that made the cache is parsed: drop what only recording needed (the comment index). */
+  doneRecording(): void {
+    this.restsByComment.clear();
+    this.lastRest = null;
   }
 
   private presentEntry(chain: string): number {
