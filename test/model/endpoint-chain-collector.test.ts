@@ -278,4 +278,18 @@ describe('--source.file folds the SEP chains for the sampler', () => {
     if (read === undefined || !read.ok) throw new Error('read failed');
     expect(read.model).toStrictEqual(plainModel(readFileSync(file, 'utf8'), read.ipFamily));
   });
+
+  it('a read after the first takes the KUBE-SEP chains it knows from the last parse (endpoint-chain-cache.ts), with the same model', async () => {
+    const file = FILES.find((f) => f.endsWith('current-layout-overall.txt')) as string;
+    const source = createFileSource({ path: file, refreshCounters: false });
+    const reused: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const read = (await source(new AbortController().signal))[0];
+      if (read === undefined || !read.ok || read.folded === undefined) throw new Error('read failed');
+      reused.push(read.folded.reusedEndpointChains);
+      expect(buildServiceModel(read.dump, read.ipFamily, read.folded)).toStrictEqual(plainModel(readFileSync(file, 'utf8'), read.ipFamily));
+    }
+    expect(reused[0]).toBe(0);
+    expect(reused[1]).toBeGreaterThan(0);
+  });
 });

@@ -191,5 +191,25 @@ describe('createLiveSource', () => {
       }
       expect(saves()).toBe(3);
     });
+
+    it('a parse after the first skips the KUBE-SEP chains the last parse folded, and parses a changed one', async () => {
+      const file = shims.fixture('v4.txt', IPV4_DUMP);
+      const run = createCommandRunner({ env: shims.env({ 'iptables-nft-save': `dump:${file}` }) });
+      const source = createLiveSource({ backend: 'nft', families: ['ipv4'], ...limits, run, refreshCounters: false });
+      const folded = async () => {
+        const read = (await source(new AbortController().signal))[0];
+        if (read === undefined || !read.ok || read.folded === undefined) throw new Error('no folded chains in the read');
+        return read.folded;
+      };
+      expect((await folded()).reusedEndpointChains).toBe(0);
+      expect((await folded()).reusedEndpointChains).toBe(2);
+      // kube-proxy rewrote KUBE-SEP-BBBBBBBBBBBBBBBB's DNAT (the same name: a hand edit or a new port).
+      writeFileSync(file, recount(IPV4_DUMP, 5).replace('--to-destination 10.244.2.3:8080', '--to-destination 10.244.2.3:9090'));
+      const changed = await folded();
+      expect(changed.reusedEndpointChains).toBe(1);
+      expect(changed.endpointChains.get('KUBE-SEP-AAAAAAAAAAAAAAAA')?.dnat).toBe('10.244.1.2:8080');
+      expect(changed.endpointChains.get('KUBE-SEP-BBBBBBBBBBBBBBBB')?.dnat).toBe('10.244.2.3:9090');
+      expect((await folded()).reusedEndpointChains).toBe(2);
+    });
   });
 });
