@@ -140,14 +140,15 @@ export class EndpointChainCache {
     this.present++;
   }
 
-  /** A chain's only run, parsed without a skipped line or warning: its fold, for the next parse. */
-  record(name1: number, name2: number, content1: number, content2: number, info: EndpointChainInfo): void {
-    this.add(name1, name2, content1, content2, Entry.Recorded, info.dnat, this.restOf(info));
-  }
-
-  /** A run whose fold is not recorded: its name counts as seen. */
-  see(name1: number, name2: number): void {
-    this.add(name1, name2, 0, 0, Entry.Seen, null, null);
+  /**
+   * After a run was parsed: unless a run of its chain came before in this dump, its fold (`info`: the
+   * chain's fold after this run; null when the run cannot be recorded, see the collector) for the next
+   * parse, or else its name as seen.
+   */
+  recordRun(name1: number, name2: number, content1: number, content2: number, info: EndpointChainInfo | null): void {
+    if (this.hasName(name1, name2)) return;
+    if (info === null) this.add(name1, name2, 0, 0, Entry.Seen, null, null);
+    else this.add(name1, name2, content1, content2, Entry.Recorded, info.dnat, this.restOf(info));
   }
 
   /** The dump that made the cache is parsed: drop what only recording needed (the comment index). */

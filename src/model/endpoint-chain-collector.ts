@@ -102,8 +102,6 @@ export function createEndpointChainCollector(lastCache?: EndpointChainCache): En
    */
   let ungated = false;
   let reused = 0;
-  /** The run being parsed is of a chain this dump had a run of before. */
-  let runSeen = false;
   const ruleRuns: RuleRunGate = {
     prefix: SEP_PREFIX,
     get skips() {
@@ -122,15 +120,15 @@ export function createEndpointChainCollector(lastCache?: EndpointChainCache): En
       }
       return false;
     },
-    parsing(name1, name2) {
+    parsing() {
       inRun = true;
-      runSeen = made().hasName(name1, name2);
     },
     parsed(name1, name2, content1, content2, clean) {
       inRun = false;
+      // The fold covers this run alone unless a run of the chain came before (recordRun then records
+      // nothing) or a rule outside runs did (ungated).
       const fold = folds.current;
-      if (clean && !ungated && fold !== null && !runSeen) made().record(name1, name2, content1, content2, fold);
-      else made().see(name1, name2);
+      made().recordRun(name1, name2, content1, content2, clean && !ungated ? fold : null);
     },
   };
   let finished: FinishedEndpointChains | null = null;

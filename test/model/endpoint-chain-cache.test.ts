@@ -172,6 +172,15 @@ describe('restore-style and odd inputs, with a cache that knows their KUBE-SEP c
     }
   });
 
+  it('a chain in two runs is recorded from its first run only (the fold after the second holds both)', () => {
+    const twoRuns = cachedRead(cases['SEP chain in two runs, the second after another chain'] as string, undefined).folded.endpointChainCache;
+    const secondAlone = `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.9')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`;
+    const read = cachedRead(secondAlone, twoRuns);
+    expect(read.model).toStrictEqual(plainModel(secondAlone));
+    expect(read.model.ladders[0]?.endpoints[0]?.endpoint).toBe('10.0.0.9:8080');
+    expect(read.folded.reusedEndpointChains).toBe(1);
+  });
+
   it('counters of skipped lines still make a dump with counters', () => {
     const text = `${HEAD}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`.replace(/^-A /gm, '[3:180] -A ');
     const folding = createChainFolding(cache);
