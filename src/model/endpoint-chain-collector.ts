@@ -78,7 +78,12 @@ export function createEndpointChainCollector(lastCache?: EndpointChainCache): En
   let last = lastCache;
   /** The cache this dump makes: what it took from `last`, and the runs it parsed. Made at the dump's first run. */
   let making: EndpointChainCache | null = null;
-  const made = (): EndpointChainCache => (making ??= new EndpointChainCache(last === undefined ? 1024 : last.entryCount + 1024));
+  /**
+   * KUBE-SEP chains declared before the first run (iptables-save declares every chain first): the
+   * cache is made that large, not grown by doubling (a quarter of it slack, and the copies garbage).
+   */
+  let declared = 0;
+  const made = (): EndpointChainCache => (making ??= new EndpointChainCache(Math.max(declared, last?.entryCount ?? 0) + 1024));
   // A chain's fold starts from the cached info when a run of it was skipped before (a second run).
   const folds = new ChainFolds<MutableEndpointChainInfo>(isEndpointChain, (chain) => making?.presentInfo(chain) ?? { dnat: null, hairpinIP: null, comment: null, protocol: null });
   // Comments and protocols repeat across the chains (one comment per service port, not per endpoint):
@@ -148,7 +153,9 @@ export function createEndpointChainCollector(lastCache?: EndpointChainCache): En
     },
     onRulesReplaced(table, chain) {
       folds.rulesReplaced(table, chain);
-      if (table === 'nat') making?.replace(chain);
+      if (table !== 'nat') return;
+      if (making !== null) making.replace(chain);
+      else if (chain !== null && isEndpointChain(chain)) declared++;
     },
     finish() {
       strings.clear();
@@ -158,6 +165,7 @@ export function createEndpointChainCollector(lastCache?: EndpointChainCache): En
       // The next dump through this collector starts from this one's cache.
       last = finished.cache;
       making = null;
+      declared = 0;
       ungated = false;
       reused = 0;
       return folds.take();
