@@ -26,7 +26,8 @@ export interface ChainFolding {
   readonly parserOptions: DumpParserOptions;
   /**
    * The folds of the dump the parser just finished (they read nothing from it: the parser reports all
-   * they follow as it reads). One folding per dump.
+   * they follow as it reads). The folding is then ready for the next dump, which starts from this
+   * one's KUBE-SEP cache.
    */
   finish(): FoldedChains;
 }

@@ -9,7 +9,7 @@
  * DumpParser holds each run of a KUBE-SEP chain's rules (rule-runs.ts) and asks the collector; when the
  * last parse's cache has an entry of that name and content hash, the run is dropped unparsed and the
  * build reads the cached info. At 20,000 services × 10 endpoints that is 400k of 868k lines, with their
- * Rule objects, strings and folds (docs/benchmarks.md).
+ * Rule objects, strings and folds (docs/benchmarks.md); the chains' declarations are still parsed.
  *
  * The cache is a memo: an entry says "a chain of this name whose rules hash to this folds to this",
  * whatever dump it came from, so it needs no invalidation. A parse makes the next cache from the entries
@@ -169,7 +169,8 @@ export class EndpointChainCache {
   }
 
   private restOf(info: EndpointChainInfo): EndpointRest {
-    // A service port's KUBE-SEP chains come one after another, with one comment and protocol.
+    // The last pair first: cheaper than the Map where a service port's KUBE-SEP chains follow each other
+    // (iptables-legacy-save sorts chains by name, that is by hash, so there they mostly do not).
     const recent = this.lastRest;
     if (recent !== null && recent.comment === info.comment && recent.protocol === info.protocol && recent.hairpinIP === info.hairpinIP) return recent;
     let list = this.restsByComment.get(info.comment);

@@ -90,7 +90,7 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
       });
       if (result.folded !== undefined) {
         endpointChainCaches.set(ipFamily, result.folded.endpointChainCache);
-        logger.debug('parsed', { family: ipFamily, command, reusedEndpointChains: result.folded.reusedEndpointChains });
+        logger.debug('nat table parsed; KUBE-SEP chains known from the last parse were skipped', { family: ipFamily, command, reusedEndpointChains: result.folded.reusedEndpointChains });
       }
       const read = {
         ok: true as const,
