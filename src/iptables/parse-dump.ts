@@ -125,6 +125,8 @@ export class DumpParser {
   private readonly ruleRuns: RuleRunGate | null;
   /** The run of a gated chain's rules held so far (ruleRuns). */
   private readonly run: RuleRun | null;
+  /** settleRun is parsing the held lines: they go past the gate. */
+  private replaying = false;
 
   constructor(options: DumpParserOptions = {}) {
     this.keepChain = options.keepChain;
@@ -236,30 +238,20 @@ export class DumpParser {
     while (end > start && (bytes[end - 1] as number) <= 32) end--;
     while (start < end && (bytes[start] as number) <= 32) start++;
     if (start === end) return;
-    if (this.run !== null && this.gateLine(bytes, start, end)) return;
+    // A held run ends at any line but a rule (or `[counters]` and a rule), which parseRuleLine decides.
+    if (this.run !== null && this.run.lines > 0 && bytes[start] !== 45 /* - */ && bytes[start] !== 91 /* [ */) this.settleRun();
     this.dispatchLine(bytes, start, end);
   }
 
   /**
-   * With `ruleRuns`: holds the line when it is a rule of a gated nat chain (true). Any other line
-   * first settles the run held so far, so that lines are parsed in their order.
+   * With `ruleRuns`, for a rule line whose counters (if any) the parser has read: holds the line
+   * (true) when it is a rule of a gated nat chain. Any other line first settles the run held so far,
+   * so that lines are parsed in their order. `lineStart`: where the line, counters included, starts.
    */
-  private gateLine(bytes: Buffer, start: number, end: number): boolean {
+  private gateRule(bytes: Buffer, lineStart: number, start: number, end: number, counters: boolean): boolean {
     const run = this.run as RuleRun;
     let i = start;
-    const counters = bytes[i] === 91; /* [ */
-    if (counters) {
-      // `[digits:digits]`: anything else is a malformed line, which the plain path reports.
-      i++;
-      const digits = i;
-      while (i < end && (bytes[i] as number) >= 48 && (bytes[i] as number) <= 57) i++;
-      if (i === digits || bytes[i] !== 58 /* : */) return this.notGated();
-      const more = ++i;
-      while (i < end && (bytes[i] as number) >= 48 && (bytes[i] as number) <= 57) i++;
-      if (i === more || bytes[i] !== 93 /* ] */) return this.notGated();
-      i++;
-      while (i < end && bytes[i] === 32) i++;
-    }
+    while (i < end && bytes[i] === 32) i++;
     const table = this.current;
     if (i + 3 >= end || bytes[i] !== 45 || bytes[i + 1] !== 65 || bytes[i + 2] !== 32 || table === null || table.name !== 'nat') return this.notGated();
     const ruleStart = i;
@@ -282,7 +274,7 @@ export class DumpParser {
     }
     if (j - nameStart <= prefix.length || j === end) return this.notGated();
     if (run.lines > 0 && run.name1 === h1 && run.name2 === h2 && run.sameName(bytes, nameStart, j)) {
-      run.add(bytes, start, end, ruleStart, this.lineNumber, counters);
+      run.add(bytes, lineStart, end, ruleStart, this.lineNumber, counters);
       return run.held;
     }
     this.settleRun();
@@ -291,14 +283,14 @@ export class DumpParser {
     const gate = this.ruleRuns as RuleRunGate;
     run.held = gate.skips;
     if (run.held) {
-      run.open(bytes, start, end, ruleStart, nameStart, j, this.lineNumber, counters);
+      run.open(bytes, lineStart, end, ruleStart, nameStart, j, this.lineNumber, counters);
       return true;
     }
     // Nothing will be skipped: parse the line now, and keep only the run's hashes.
     gate.parsing(h1, h2);
     run.skippedAtOpen = this.skippedCount;
     run.warningsAtOpen = this.warningCount;
-    run.open(bytes, start, end, ruleStart, nameStart, j, this.lineNumber, counters);
+    run.open(bytes, lineStart, end, ruleStart, nameStart, j, this.lineNumber, counters);
     return false;
   }
 
@@ -310,7 +302,7 @@ export class DumpParser {
   /** The held run's lines: dropped when the gate skips them, else parsed with their own line numbers. */
   private settleRun(): void {
     const run = this.run;
-    if (run === null || run.lines === 0) return;
+    if (run === null || run.lines === 0 || this.replaying) return;
     const gate = this.ruleRuns as RuleRunGate;
     if (!run.held) {
       gate.parsed(run.name1, run.name2, run.content.h1, run.content.h2, this.skippedCount === run.skippedAtOpen && this.warningCount === run.warningsAtOpen);
@@ -326,10 +318,12 @@ export class DumpParser {
     const now = this.lineNumber;
     const skipped = this.skippedCount;
     const warnings = this.warningCount;
+    this.replaying = true;
     for (let k = 0; k < run.lines; k++) {
       this.lineNumber = run.lineNumbers[k] as number;
       this.dispatchLine(run.bytes[k] as Buffer, run.starts[k] as number, run.ends[k] as number);
     }
+    this.replaying = false;
     this.lineNumber = now;
     gate.parsed(run.name1, run.name2, run.content.h1, run.content.h2, this.skippedCount === skipped && this.warningCount === warnings);
     run.clear();
@@ -339,7 +333,7 @@ export class DumpParser {
   private dispatchLine(bytes: Buffer, start: number, end: number): void {
     switch (bytes[start]) {
       case 45 /* - */:
-        this.parseRuleLine(bytes, start, end, null);
+        this.parseRuleLine(bytes, start, start, end, null);
         return;
       case 91 /* [ */:
         this.parseCounterPrefixed(bytes, start, end);
@@ -496,14 +490,16 @@ export class DumpParser {
           ? readBracketCounters(bytes, start, close, this.fast.zero)
           : parseBracketCounters(bytes.toString('latin1', start, close + 1));
     if (counters === null) {
+      this.settleRun();
       this.skip('malformed-rule', excerptOf(bytes, start, end));
       return;
     }
-    this.parseRuleLine(bytes, close + 1, end, counters);
+    this.parseRuleLine(bytes, start, close + 1, end, counters);
   }
 
   /** The fast path for plain `-A` lines; everything else (and anything it declines) goes to parseCommand. */
-  private parseRuleLine(bytes: Buffer, start: number, end: number, prefixCounters: Counters | null): void {
+  private parseRuleLine(bytes: Buffer, lineStart: number, start: number, end: number, prefixCounters: Counters | null): void {
+    if (this.run !== null && !this.replaying && this.gateRule(bytes, lineStart, start, end, prefixCounters !== null)) return;
     const rule = this.fast?.read(bytes, start, end, prefixCounters, this.lineNumber) ?? null;
     if (rule === null) {
       this.parseCommand(bytes, start, end, prefixCounters);

@@ -144,6 +144,10 @@ describe('restore-style and odd inputs, with a cache that knows their KUBE-SEP c
     'SEP rule written --append first, then a run the cache knows': `${HEAD}${ENTRY}${JUMPS}--append KUBE-SEP-ONE -p tcp -m tcp -j DNAT --to-destination 10.0.0.5:8080\n${sep('KUBE-SEP-TWO', '10.0.0.2')}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`,
     'SEP rule with a malformed counter': `${HEAD}${ENTRY}${JUMPS}[1:x] ${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
     'counters on every line': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`.replace(/^-A /gm, '[12:720] -A '),
+    // 21 digits: the parser's counters take at most 20, so the line is skipped as malformed, in a run the cache knows.
+    'a SEP rule whose counter is too long': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`
+      .replace(/^-A /gm, '[12:720] -A ')
+      .replace('[12:720] -A KUBE-SEP-ONE -p tcp', '[123456789012345678901:720] -A KUBE-SEP-ONE -p tcp'),
   };
   for (const [name, text] of Object.entries(cases)) {
     it(name, () => {
