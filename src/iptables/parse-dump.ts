@@ -3,7 +3,7 @@ import { FNV_OFFSET, FNV_PRIME, sameBytes } from './byte-strings.js';
 import { FastRuleReader, readBracketCounters } from './fast-rule.js';
 import { parseBracketCounters, parseRule, RuleSyntaxError, type RuleInterner } from './parse-rule.js';
 import { RuleRun, type RuleRunGate } from './rule-runs.js';
-import { LANE1_OFFSET, LANE2_OFFSET } from './two-lane-hash.js';
+import { LANE1_OFFSET, LANE2_OFFSET, TwoLaneHash } from './two-lane-hash.js';
 import { tokenize, TokenizeError } from './tokenize.js';
 import type { Chain, Counters, ParsedDump, Rule, SkippedLine, SkipReason, Table } from './types.js';
 
@@ -127,6 +127,8 @@ export class DumpParser {
   private readonly run: RuleRun | null;
   /** settleRun is parsing the held lines: they go past the gate. */
   private replaying = false;
+  /** The gate's hash of a rule's chain name. */
+  private readonly nameHash = new TwoLaneHash();
 
   constructor(options: DumpParserOptions = {}) {
     this.keepChain = options.keepChain;
@@ -260,18 +262,19 @@ export class DumpParser {
     const prefix = (this.ruleRuns as RuleRunGate).prefix;
     if (nameStart + prefix.length >= end || !sameBytes(bytes, nameStart, prefix, 0, prefix.length)) return this.notGated();
     let j = nameStart;
-    let h1 = LANE1_OFFSET;
-    let h2 = LANE2_OFFSET;
+    // As hashName hashes a chain name's text, so that the cache finds a skipped chain by its name.
+    const name = this.nameHash;
+    name.h1 = LANE1_OFFSET;
+    name.h2 = LANE2_OFFSET;
     while (j < end) {
       const c = bytes[j] as number;
       if (c === 32) break;
       if (c > 127 || c < 32) return this.notGated();
-      // hashName's mix (two-lane-hash.ts), inline: this runs over every KUBE-SEP rule's chain name.
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-      h2 ^= h2 >>> 13;
+      name.byte(c);
       j++;
     }
+    const h1 = name.h1;
+    const h2 = name.h2;
     if (j - nameStart <= prefix.length || j === end) return this.notGated();
     if (run.lines > 0 && run.name1 === h1 && run.name2 === h2 && run.sameName(bytes, nameStart, j)) {
       run.add(bytes, lineStart, end, ruleStart, this.lineNumber, counters);

@@ -48,15 +48,12 @@ export class TwoLaneHash {
   }
 }
 
+const scratch = new TwoLaneHash();
+
 /** TwoLaneHash.byte over each char code of an ASCII text, from the offsets: what DumpParser computes over a chain name's bytes. */
 export function hashName(text: string): [number, number] {
-  let h1 = LANE1_OFFSET;
-  let h2 = LANE2_OFFSET;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, FNV_PRIME);
-    h2 = Math.imul(h2 ^ c, LANE2_PRIME);
-    h2 ^= h2 >>> 13;
-  }
-  return [h1, h2];
+  scratch.h1 = LANE1_OFFSET;
+  scratch.h2 = LANE2_OFFSET;
+  for (let i = 0; i < text.length; i++) scratch.byte(text.charCodeAt(i));
+  return [scratch.h1, scratch.h2];
 }
