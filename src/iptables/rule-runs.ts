@@ -9,6 +9,7 @@
  * them; a skipped run costs a hash of its bytes instead of a parse into Rule objects and strings.
  */
 
+import { sameBytes } from './byte-strings.js';
 import { LANE1_OFFSET, LANE2_OFFSET, TwoLaneHash } from './two-lane-hash.js';
 
 /** What DumpParserOptions.ruleRuns asks. Names are ASCII; the hashes are two 32-bit lanes each. */
@@ -65,12 +66,7 @@ export class RuleRun {
 
   /** Whether bytes[start, end) is this run's chain name. */
   sameName(bytes: Uint8Array, start: number, end: number): boolean {
-    const length = this.nameLength;
-    if (end - start !== length) return false;
-    const first = this.bytes[0] as Buffer;
-    const at = this.nameStart;
-    for (let i = 0; i < length; i++) if (first[at + i] !== bytes[start + i]) return false;
-    return true;
+    return end - start === this.nameLength && sameBytes(this.bytes[0] as Buffer, this.nameStart, bytes, start, this.nameLength);
   }
 
   add(bytes: Buffer, start: number, end: number, ruleStart: number, lineNumber: number, counters: boolean): void {

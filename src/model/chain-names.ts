@@ -9,6 +9,8 @@ export const CHAIN_SUFFIX_LENGTH = 16;
 
 /** Chain-name prefixes kube-proxy gives a service port's chains (all share one suffix). */
 export const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-XLB-'] as const;
+/** The KUBE-SEP chains': one per endpoint of a service port. */
+export const ENDPOINT_CHAIN_PREFIX = 'KUBE-SEP-';
 export type ServiceChainPrefix = (typeof SERVICE_CHAIN_PREFIXES)[number];
 
 /**
@@ -68,7 +70,7 @@ export function serviceChainName(prefix: ServiceChainPrefix, servicePortName: st
  * servicePortName + protocol + endpoint, where endpoint is `ip:port` or `[v6]:port`.
  */
 export function endpointChainName(servicePortName: string, protocol: string, endpoint: string): string {
-  return 'KUBE-SEP-' + hash16(servicePortName + protocol.toLowerCase() + endpoint);
+  return ENDPOINT_CHAIN_PREFIX + hash16(servicePortName + protocol.toLowerCase() + endpoint);
 }
 
 /**
@@ -110,5 +112,5 @@ export function splitServiceChain(chain: string): { prefix: ServiceChainPrefix; 
 }
 
 export function isEndpointChain(chain: string): boolean {
-  return chain.startsWith('KUBE-SEP-');
+  return chain.startsWith(ENDPOINT_CHAIN_PREFIX);
 }

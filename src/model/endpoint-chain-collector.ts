@@ -19,7 +19,7 @@
  */
 import type { RuleRunGate } from '../iptables/rule-runs.js';
 import type { Rule } from '../iptables/types.js';
-import { isEndpointChain } from './chain-names.js';
+import { ENDPOINT_CHAIN_PREFIX, isEndpointChain } from './chain-names.js';
 import { ChainFolds } from './chain-folds.js';
 import { EndpointChainCache } from './endpoint-chain-cache.js';
 import { type EndpointChainInfo, foldEndpointRule, type MutableEndpointChainInfo } from './endpoint-chain.js';
@@ -71,7 +71,7 @@ export interface FinishedEndpointChains {
   readonly reused: number;
 }
 
-const SEP_PREFIX = Buffer.from('KUBE-SEP-', 'latin1');
+const SEP_PREFIX = Buffer.from(ENDPOINT_CHAIN_PREFIX, 'latin1');
 
 /** `lastCache`: the cache of the last parse of this family's output (FinishedEndpointChains.cache), if any. */
 export function createEndpointChainCollector(lastCache?: EndpointChainCache): EndpointChainCollector {
