@@ -145,13 +145,22 @@ export function* buildServiceModelInSlices(
     }
     noteName(g, NameSource.Other, read.otherComment);
     const rules = read.rules;
+    let named = false;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i] as LadderRule;
-      noteName(g, NameSource.LadderRule, rule.comment);
+      const comment = rule.comment;
+      noteName(g, NameSource.LadderRule, comment);
       const info = endpointChains?.get(rule.chain) ?? readEndpointChain(nat.chains.get(rule.chain));
-      addresses.push(resolveEndpoint(info, rule.comment));
+      addresses.push(resolveEndpoint(info, comment));
       noteName(g, NameSource.EndpointChain, info.comment);
       noteProtocol(g, info.protocol);
+      // The read is held until buildLadder, which reads no comment (one string per endpoint, 200k on a
+      // large cluster). Only the two this loop reads stay, so that a second build from the same folds
+      // reads the same: the first naming one (with a `/`), and those that give an endpoint (no DNAT).
+      if (comment !== null) {
+        if (!named && comment.includes('/')) named = true;
+        else if (info.dnat !== null) rule.comment = null;
+      }
     }
     for (const sep of read.orphanAffinityChains) {
       warn(`${chain}: affinity rule for ${sep} has no load-balancing rule; ignored`);

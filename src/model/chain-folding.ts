@@ -64,8 +64,7 @@ export function createChainFolding(lastCache?: EndpointChainCache): ChainFolding
           cached.clear();
         },
       };
-      // A ladder rule's endpoint comes from its comment only when its SEP chain has no DNAT target.
-      const ladderChains = ladders.finish((sepChain) => (endpointChains.get(sepChain)?.dnat ?? null) === null);
+      const ladderChains = ladders.finish();
       return { endpointChains, ladderChains, releaseEndpointChains: () => endpointChains.clear(), endpointChainCache: cache, reusedEndpointChains: reused };
     },
   };

@@ -25,11 +25,8 @@ export interface LadderChainCollector {
   readonly keepRule: (table: string, rule: Rule) => boolean;
   /** For DumpParserOptions.onRulesReplaced. */
   readonly onRulesReplaced: (table: string, chain: string | null) => void;
-  /**
-   * The folded chains (those with rules), by name. The collector is then ready for the next dump. With
-   * `endpointInComment`, only the comments the model reads are kept (see dropUnreadComments).
-   */
-  finish(endpointInComment?: (sepChain: string) => boolean): FoldedLadders;
+  /** The folded chains (those with rules), by name. The collector is then ready for the next dump. */
+  finish(): FoldedLadders;
 }
 
 /**
@@ -42,10 +39,7 @@ export class FoldedLadders {
   /** Some chain was released: the folds no longer cover the dump's ladder chains. */
   private spent = false;
 
-  constructor(
-    private readonly folds: Map<string, LadderChainFold>,
-    private readonly endpointInComment?: (sepChain: string) => boolean,
-  ) {}
+  constructor(private readonly folds: Map<string, LadderChainFold>) {}
 
   /** Chains folded and not released. */
   get size(): number {
@@ -64,7 +58,6 @@ export class FoldedLadders {
     const fold = this.folds.get(chain);
     if (fold === undefined) return undefined;
     read = fold.finish();
-    if (this.endpointInComment !== undefined) dropUnreadComments(read, this.endpointInComment);
     this.reads.set(chain, read);
     return read;
   }
@@ -92,22 +85,6 @@ export function createLadderChainCollector(): LadderChainCollector {
     // The parser asks just after onRule, about the same rule: the answer for its chain is cached.
     keepRule: (table, rule) => !folds.folds(table, rule.chain) || rule.target === null || !isEndpointChain(rule.target),
     onRulesReplaced: (table, chain) => folds.rulesReplaced(table, chain),
-    finish: (endpointInComment) => new FoldedLadders(folds.take(), endpointInComment),
+    finish: () => new FoldedLadders(folds.take()),
   };
-}
-
-/**
- * A ladder rule's comment (`<svc> -> ip:port`, one string per endpoint) is read twice by the model:
- * the chain's first one naming a service (with a `/`) names it, and a rule's own gives its endpoint
- * only when the SEP chain has no DNAT target (resolveEndpoint). The others go as the model build reads
- * the chain, 200k strings on a large cluster.
- */
-function dropUnreadComments(read: LadderChainRead, endpointInComment: (sepChain: string) => boolean): void {
-  let named = false;
-  for (const rule of read.rules) {
-    const comment = rule.comment;
-    if (comment === null) continue;
-    if (!named && comment.includes('/')) named = true;
-    else if (!endpointInComment(rule.chain)) rule.comment = null;
-  }
 }

@@ -14,7 +14,7 @@ export interface LadderRule {
   affinityPackets: number | null;
   /** Lines of those `--rcheck` rules (empty when none): whose counters a counter refresh re-reads. */
   affinityLines: readonly number[];
-  /** Null also when a fold dropped a comment the model does not read (ladder-chain-collector.ts). */
+  /** Null also once the model build dropped a comment it does not read again (build-service-model.ts, readLadder). */
   comment: string | null;
 }
 

@@ -115,12 +115,18 @@ describe('folding ladder chains: restore-style and odd inputs', () => {
     expect(warned('iptables-save layout')).toHaveLength(0);
   });
 
-  it('keeps only the ladder comments the model reads: the first naming one, and those of endpoints without a DNAT target', () => {
+  it('the build keeps only the ladder comments it reads: the first naming one, and those of endpoints without a DNAT target', () => {
     const comments = (text: string) => {
       const folding = createChainFolding();
-      parseDump(text, folding.parserOptions);
+      const dump = parseDump(text, folding.parserOptions);
       const folded = folding.finish();
-      return folded.ladderChains.get('KUBE-SVC-AAAAAAAAAAAAAAAA')?.rules.map((r) => r.comment);
+      const read = folded.ladderChains.get('KUBE-SVC-AAAAAAAAAAAAAAAA');
+      expect(read?.rules.every((r) => r.comment !== null)).toBe(true);
+      const model = buildServiceModel(dump, 'ipv4', folded);
+      // A second build from the same folds reads the comments left: the same model.
+      expect(buildServiceModel(dump, 'ipv4', folded)).toStrictEqual(model);
+      expect(model).toStrictEqual(plainModel(text));
+      return read?.rules.map((r) => r.comment);
     };
     expect(comments(cases['iptables-save layout'] as string)).toEqual(['ns/svc:http -> 10.0.0.1:8080', null]);
     // KUBE-SEP-TWO has no rules here: its endpoint can only come from the comment.

@@ -53,6 +53,15 @@ describe('a model built with the last model’s ladders (reuseLadders)', () => {
     expect(laddersOf(model)).toHaveLength(last.ladders.length);
   });
 
+  it('makes the ladder anew when only an endpoint address changed (a DNAT target under the same SEP chain name)', () => {
+    const moved = text.replace(/--to-destination 10\.128\.0\.5:8080$/m, '--to-destination 10.128.9.9:8080');
+    expect(moved).not.toBe(text);
+    const { model } = build(moved, last.ladders);
+    expect(model).toStrictEqual(build(moved).model);
+    const touched = laddersOf(model).filter((ladder) => !last.ladders.includes(ladder));
+    expect(touched.map((ladder) => ladder.endpoints.map((e) => e.endpoint))).toEqual([expect.arrayContaining(['10.128.9.9:8080'])]);
+  });
+
   it('holds the new lines and counters when every line moved (a line more at the top)', () => {
     const shifted = `# another table's rules were here\n${recount(text, 5)}`;
     const { model, affinityLines } = build(shifted, last.ladders);
