@@ -82,21 +82,57 @@ function fetchPage(port: number): Promise<string> {
 }
 
 // The scraping child: one keep-alive connection; each GET timed to its last byte, the body discarded.
+// It reads as a Go client (Prometheus) or curl does: into one reused buffer (net's `onread`), counting
+// the body's bytes against its Content-Length. Node's http client makes a Buffer and emits an event per
+// read; at 35 MiB a page it took ~3 times as long as curl to receive the same response (46–55 ms
+// against 15–24 ms on a 35 MiB stand-in, docs/benchmarks.md), so the GET times were the client's.
 // Commands on stdin, one JSON line each, answered with one JSON line: {op:'seq',n,gzip} times n GETs
 // one after the other; {op:'loop'} starts GETs back to back, plain and gzip in turn, {op:'stop'} ends them
 // and sends the times of each kind.
 const SCRAPER = `
-const http = require('node:http');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const net = require('node:net');
 const port = Number(process.env.KBE_BENCH_PORT);
-const once = (gzip) => new Promise((resolve, reject) => {
-  const started = performance.now();
-  const req = http.get({ host: '127.0.0.1', port, path: '/metrics', agent, headers: gzip ? { 'accept-encoding': 'gzip' } : {} }, (res) => {
-    res.on('data', () => {});
-    res.on('end', () => resolve(performance.now() - started));
-    res.on('error', reject);
+const buffer = Buffer.alloc(1 << 20);
+let socket = null;
+let pending = null;
+const settle = (error) => {
+  const p = pending;
+  pending = null;
+  if (error === null) p.resolve(performance.now() - p.started);
+  else p.reject(error);
+};
+const onBytes = (n, bytes) => {
+  const p = pending;
+  if (p === null) return;
+  p.bytes += n;
+  if (p.need < 0) {
+    p.head += bytes.toString('latin1', 0, Math.min(n, 4096));
+    const end = p.head.indexOf('\\r\\n\\r\\n');
+    if (end < 0) return;
+    const head = p.head.slice(0, end);
+    if (!head.startsWith('HTTP/1.1 200 ')) return settle(new Error('GET /metrics: ' + head.split('\\r\\n')[0]));
+    const length = /\\r\\ncontent-length: *(\\d+)/i.exec(head);
+    if (length === null) return settle(new Error('GET /metrics: no Content-Length'));
+    p.need = end + 4 + Number(length[1]);
+  }
+  // GETs go one at a time: bytes past the response would mean it was misread.
+  if (p.bytes > p.need) settle(new Error('GET /metrics: ' + (p.bytes - p.need) + ' bytes more than the response'));
+  else if (p.bytes === p.need) settle(null);
+};
+// The server closes an idle keep-alive connection after a while: a new one for the next GET.
+const connection = () => {
+  if (socket !== null) return socket;
+  const s = net.connect({ host: '127.0.0.1', port, onread: { buffer, callback: onBytes } });
+  s.on('error', () => {});
+  s.on('close', () => {
+    if (socket === s) socket = null;
+    if (pending !== null) settle(new Error('GET /metrics: the connection closed mid-response'));
   });
-  req.on('error', reject);
+  return (socket = s);
+};
+const once = (gzip) => new Promise((resolve, reject) => {
+  pending = { started: performance.now(), head: '', need: -1, bytes: 0, resolve, reject };
+  connection().write('GET /metrics HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n' + (gzip ? 'Accept-Encoding: gzip\\r\\n' : '') + '\\r\\n');
 });
 const send = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 let looping = false;
@@ -121,7 +157,7 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', as
     send(await loop);
   }
 });
-process.stdin.on('end', () => { agent.destroy(); });
+process.stdin.on('end', () => { if (socket !== null) socket.end(); });
 `;
 
 /** A child process that answers each JSON line written to its stdin with one JSON line. */
