@@ -1,10 +1,11 @@
 /**
  * Streaming form of readLadderChain: folds the nat ladder chains (KUBE-SVC/SVL/XLB) as the parser
- * reads them, so that the dump need not keep their jumps to KUBE-SEP chains: one rule per endpoint,
+ * reads them, so that the dump need not keep their rules: one jump to a KUBE-SEP chain per endpoint,
  * at 20,000 services × 10 endpoints 200k Rule objects and their comments, the largest part of a
- * parsed read's peak heap. The dump keeps the chains and their other rules (the masquerade rule, `has
- * no local endpoints`, a pre-1.24 KUBE-XLB's jump to KUBE-SVC), so service ports are found from the
- * dump as before; buildServiceModel reads each folded chain from `finish()` (its `ladderChains`).
+ * parsed read's peak heap, and a masquerade rule per chain (20,000 more, ~6 MiB). The dump keeps the
+ * chains and the one kind of rule the build reads there, a jump to another service chain (a pre-1.24
+ * KUBE-XLB's to KUBE-SVC: collectServicePorts registers its target), so service ports are found from
+ * the dump as before; buildServiceModel reads each folded chain from `finish()` (its `ladderChains`).
  *
  * Wire it into a DumpParser with `keepRule`, `onRule` and `onRulesReplaced`. The parser tells it
  * when it drops rules it had read (a chain declared again, `-F`, `-X`, a table listed again), so a
@@ -14,14 +15,14 @@
  * inputs).
  */
 import type { Rule } from '../iptables/types.js';
-import { isEndpointChain, serviceChainPrefix } from './chain-names.js';
+import { serviceChainPrefix } from './chain-names.js';
 import { ChainFolds } from './chain-folds.js';
 import { LadderChainFold, type LadderChainRead } from './ladder-chain.js';
 
 export interface LadderChainCollector {
   /** For DumpParserOptions.onRule: every rule, kept or not. */
   readonly onRule: (table: string, rule: Rule) => void;
-  /** For DumpParserOptions.keepRule: drops a ladder chain's jumps to KUBE-SEP chains (folded instead). */
+  /** For DumpParserOptions.keepRule: drops a ladder chain's rules (folded instead) but its jumps to other service chains. */
   readonly keepRule: (table: string, rule: Rule) => boolean;
   /** For DumpParserOptions.onRulesReplaced. */
   readonly onRulesReplaced: (table: string, chain: string | null) => void;
@@ -83,7 +84,7 @@ export function createLadderChainCollector(): LadderChainCollector {
       folds.foldOf(table, rule.chain)?.add(rule);
     },
     // The parser asks just after onRule, about the same rule: the answer for its chain is cached.
-    keepRule: (table, rule) => !folds.folds(table, rule.chain) || rule.target === null || !isEndpointChain(rule.target),
+    keepRule: (table, rule) => !folds.folds(table, rule.chain) || (rule.target !== null && serviceChainPrefix(rule.target) !== null),
     onRulesReplaced: (table, chain) => folds.rulesReplaced(table, chain),
     finish: () => new FoldedLadders(folds.take()),
   };

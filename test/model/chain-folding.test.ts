@@ -134,13 +134,18 @@ describe('folding ladder chains: restore-style and odd inputs', () => {
     expect(plainModel(cases['ladder comments the only names'] as string).ladders[0]?.name).toMatchObject({ namespace: 'ns', service: 'svc', port: 'http' });
   });
 
-  it('the folded dump keeps the ladder chain and its masquerade rule, and the folding is ready for the next dump', () => {
+  it('the folded dump keeps the ladder chains, and of their rules only jumps to service chains; the folding is ready for the next dump', () => {
+    const xlb = cases['a local-policy chain without endpoints, and a pre-1.24 KUBE-XLB jumping to KUBE-SVC'] as string;
+    const xlbDump = parseDump(xlb, createChainFolding().parserOptions);
+    const kept = (dump: ParsedDump, chain: string) => dump.tables.get('nat')?.chains.get(chain)?.rules.map((r) => r.target);
+    expect(kept(xlbDump, 'KUBE-XLB-AAAAAAAAAAAAAAAA')).toEqual(['KUBE-SVC-AAAAAAAAAAAAAAAA']);
+    expect(kept(xlbDump, 'KUBE-SVL-AAAAAAAAAAAAAAAA')).toEqual([]);
     const text = cases['iptables-save layout'] as string;
     const folding = createChainFolding();
     for (let i = 0; i < 2; i++) {
       const dump = parseDump(text, folding.parserOptions);
-      const chain = dump.tables.get('nat')?.chains.get('KUBE-SVC-AAAAAAAAAAAAAAAA');
-      expect(chain?.rules.map((r) => r.target)).toEqual(['KUBE-MARK-MASQ']);
+      // The masquerade rule is folded (the ladder's cluster IP and port), not kept.
+      expect(kept(dump, 'KUBE-SVC-AAAAAAAAAAAAAAAA')).toEqual([]);
       const folded = folding.finish();
       expect(folded.ladderChains.get('KUBE-SVC-AAAAAAAAAAAAAAAA')?.rules.map((r) => r.chain)).toEqual(['KUBE-SEP-ONE', 'KUBE-SEP-TWO']);
       expect(buildServiceModel(dump, 'ipv4', folded)).toStrictEqual(plainModel(text));
