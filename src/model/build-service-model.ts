@@ -155,8 +155,8 @@ export function* buildServiceModelInSlices(
       noteName(g, NameSource.EndpointChain, info.comment);
       noteProtocol(g, info.protocol);
       // The read is held until buildLadder, which reads no comment (one string per endpoint, 200k on a
-      // large cluster). Only the two this loop reads stay, so that a second build from the same folds
-      // reads the same: the first naming one (with a `/`), and those that give an endpoint (no DNAT).
+      // large cluster). What this loop reads stays, so that a second build from the same folds reads
+      // the same: the read's first naming comment (with a `/`), and those that give an endpoint (no DNAT).
       if (comment !== null) {
         if (!named && comment.includes('/')) named = true;
         else if (info.dnat !== null) rule.comment = null;
