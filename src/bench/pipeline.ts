@@ -18,7 +18,7 @@ import { laddersOf } from '../model/counter-refresh/refreshed-model.js';
 import type { Ladder, ServiceModel } from '../model/types.js';
 import { parseNaive } from './naive-parser.js';
 import { replaceOneEndpoint } from './replace-endpoint.js';
-import { gc, spread, timeRuns, type Spread } from './stats.js';
+import { gc, runTotals, spread, timeRuns, type Spread } from './stats.js';
 
 /** Chunk size of a child's stdout pipe reads (what the live source hands the parser). */
 const CHUNK = 64 * 1024;
@@ -152,9 +152,9 @@ export function timePipeline(buffer: Buffer, runs: number): PipelineTimes {
   let rules = 0;
   for (const table of dump.tables.values()) for (const chain of table.chains.values()) rules += chain.rules.length;
   const endpoints = model.result.ladders.reduce((n, l) => n + l.endpoints.length, 0);
-  const sample = folded.times.map((t, i) => t + (model.times[i] ?? 0) + (plan.times[i] ?? 0) + (steady.times[i] ?? 0));
-  const refreshedSample = scan.times.map((t, i) => t + (refresh.times[i] ?? 0) + (refreshedSteady.times[i] ?? 0));
-  const reparsedSample = parsedChange.times.map((t, i) => t + (modelChanged.times[i] ?? 0) + (planChanged.times[i] ?? 0) + (analysisChanged.times[i] ?? 0));
+  const sample = runTotals(folded.times, model.times, plan.times, steady.times);
+  const refreshedSample = runTotals(scan.times, refresh.times, refreshedSteady.times);
+  const reparsedSample = runTotals(parsedChange.times, modelChanged.times, planChanged.times, analysisChanged.times);
   return {
     naive: spread(naive.times),
     parse: spread(parse.times),

@@ -52,6 +52,12 @@ function legacyWall(r: SizeResult): number | undefined {
   return saves(r.legacy)?.wall.median;
 }
 
+/** A stage's cell in the sample tables: its times, and its median as a ratio to this size's legacy save. */
+function stageCell(r: SizeResult): (s: Spread) => string {
+  const ref = legacyWall(r);
+  return (s) => `${msSpread(s)}; ${ratio(s.median, ref)}`;
+}
+
 function saveCell(t: BackendTimings | null, reference: number | undefined): string {
   const s = saves(t);
   if (s === null) return 'not run';
@@ -96,23 +102,20 @@ export function renderReport(run: BenchRun): string {
     '|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const r of run.sizes) {
-    const ref = legacyWall(r);
     const p = r.pipeline;
-    const cell = (s: Spread): string => `${msSpread(s)}; ${ratio(s.median, ref)}`;
+    const cell = stageCell(r);
     out.push(`| ${r.size.name} | ${cell(p.naive)} | ${cell(p.parse)} | ${cell(p.parseServicesOnly)} | ${cell(p.parseFolded)} | ${cell(p.model)} | ${cell(p.plan)} | ${cell(p.analysisFirst)} | ${cell(p.analysisSteady)} | **${cell(p.sample)}** | ${count(p.dumpHeapBytes / Math.max(1, p.rules))} B |`);
   }
   out.push('', '| size | structure scan | counters into the model | analysis (steady) | **refreshed sample** |', '|---|---|---|---|---|');
   for (const r of run.sizes) {
-    const ref = legacyWall(r);
     const p = r.pipeline;
-    const cell = (s: Spread): string => `${msSpread(s)}; ${ratio(s.median, ref)}`;
+    const cell = stageCell(r);
     out.push(`| ${r.size.name} | ${cell(p.scan)} | ${cell(p.refresh)} | ${cell(p.analysisRefreshed)} | **${cell(p.refreshedSample)}** |`);
   }
   out.push('', '| size | parse after the change (folded + scan, with the KUBE-SEP cache) | KUBE-SEP chains taken from the cache | model (keeping unchanged ladders) | **reparsed sample** |', '|---|---|---|---|---|');
   for (const r of run.sizes) {
-    const ref = legacyWall(r);
     const p = r.pipeline;
-    const cell = (s: Spread): string => `${msSpread(s)}; ${ratio(s.median, ref)}`;
+    const cell = stageCell(r);
     out.push(`| ${r.size.name} | ${cell(p.parseChanged)} | ${count(p.reusedEndpointChains)} of ${count(p.endpoints)} endpoints | ${cell(p.modelChanged)} | **${cell(p.reparsedSample)}** |`);
   }
   out.push('');

@@ -63,6 +63,12 @@ export function timeRuns<T>(runs: number, fn: () => T, warmup = 1): { times: num
   return { times, result: result as T };
 }
 
+/** Per run, the sum of the stages' times (each stage timed by timeRuns with the same `runs`): a whole sample's time per run. */
+export function runTotals(...stages: readonly (readonly number[])[]): number[] {
+  const first = stages[0] ?? [];
+  return first.map((_, i) => stages.reduce((sum, stage) => sum + (stage[i] ?? 0), 0));
+}
+
 /** global.gc when node runs with --expose-gc (npm run bench does), else a no-op. */
 export function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
