@@ -11,17 +11,11 @@ import { createChainFolding } from '../../src/model/chain-folding.js';
 import { isLadderChain } from '../../src/model/ladder-chain-collector.js';
 import type { ServiceModel } from '../../src/model/types.js';
 import { DUMP_FILES } from '../support/dump-files.js';
-import { ENTRY, HEAD, JUMPS, RESTORE_STYLE_CASES, sep } from '../support/restore-style-cases.js';
+import { ENTRY, HEAD, JUMPS, RESTORE_STYLE_CASES, SEP_DECLARED_AGAIN, sep } from '../support/restore-style-cases.js';
 
 function plainModel(text: string, family: IpFamily = 'ipv4'): ServiceModel {
   return buildServiceModel(parseDump(text), family);
 }
-
-/**
- * The one known difference (endpoint-chain-collector.ts): the parser's "declared again" warning, given
- * for a chain holding rules, is absent for a KUBE-SEP chain, whose rules the folded dump never holds.
- */
-const SEP_DECLARED_AGAIN = /^line \d+: chain KUBE-SEP-\S+ declared again; its earlier rules are replaced$/;
 
 /**
  * `text` through a folding DumpParser, in `chunkSize`-byte pieces (0: at once). With `releaseFolds`,

@@ -13,10 +13,7 @@ import { createChainFolding, type FoldedChains } from '../../src/model/chain-fol
 import type { EndpointChainCache } from '../../src/model/endpoint-chain-cache.js';
 import type { ServiceModel } from '../../src/model/types.js';
 import { DUMP_FILES } from '../support/dump-files.js';
-import { ENTRY, HEAD, JUMPS, RESTORE_STYLE_CASES, sep } from '../support/restore-style-cases.js';
-
-/** The parser's "declared again" warning is absent for KUBE-SEP chains when folding (chain-folding.test.ts). */
-const SEP_DECLARED_AGAIN = /^line \d+: chain KUBE-SEP-\S+ declared again; its earlier rules are replaced$/;
+import { ENTRY, HEAD, JUMPS, RESTORE_STYLE_CASES, SEP_DECLARED_AGAIN, sep } from '../support/restore-style-cases.js';
 
 function plainModel(text: string, family: IpFamily = 'ipv4'): ServiceModel {
   const model = buildServiceModel(parseDump(text), family);
