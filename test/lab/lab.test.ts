@@ -73,6 +73,11 @@ describe.skipIf(!labAvailable).each<LabBackend>(['nft', 'legacy'])('lab on the %
     for (const { endpoint, packets } of dnatCounts(save).values()) {
       if (endpoint.endsWith(':8080') && !endpoint.startsWith('[')) expect(packets, endpoint).toBe(truth.get(endpoint) ?? 0);
     }
+    // The client closed every connection first, so no pod holds a TIME_WAIT that could refuse a later
+    // SYN reusing its port and turn one answered connection into two counted flows (traffic-client.ts).
+    for (const ns of lab.podNamespaces.values()) {
+      expect((await lab.exec(ns, 'ss', ['-Htan', 'state', 'time-wait'])).stdout.trim(), ns).toBe('');
+    }
   });
 
   it('externalTrafficPolicy Local: NodePort traffic uses KUBE-SVL over node-local pods, ClusterIP uses KUBE-SVC', async () => {

@@ -1,4 +1,4 @@
-/** Source of the endpoint server each pod namespace runs: answers every TCP connection / UDP datagram with its own `ip:port`. */
+/** Source of the endpoint server each pod namespace runs: answers every TCP connection (one line) / UDP datagram with its own `ip:port`. */
 
 /**
  * Plain JavaScript, written to the lab's temp directory and run as `ip netns exec POD node <file> <json>`,
@@ -18,9 +18,11 @@ const fail = (what, error) => { process.stderr.write(what + ': ' + error.message
 for (const l of listeners) {
   const identity = l.address.includes(':') ? '[' + l.address + ']:' + l.port : l.address + ':' + l.port;
   if (l.protocol === 'tcp') {
+    // The client closes first, after reading the line (see traffic-client.ts); the server's side
+    // ends when the client's FIN arrives (allowHalfOpen is off), so no TIME_WAIT is left here.
     const server = net.createServer((socket) => {
       socket.on('error', () => {});
-      socket.end(identity);
+      socket.write(identity + '\n');
     });
     server.on('error', (e) => fail('tcp ' + identity, e));
     server.listen({ host: l.address, port: l.port, backlog: 1024 }, bound);

@@ -25,8 +25,12 @@ function tcpOnce() {
     let data = '';
     const timer = setTimeout(() => { socket.destroy(new Error('timeout')); }, o.timeoutMs);
     socket.setEncoding('utf8');
-    socket.on('data', (d) => { data += d; });
-    socket.on('end', () => { clearTimeout(timer); if (data) record(data); else failed('empty answer'); socket.end(); resolve(); });
+    // The client closes first, once the answer's line is in, so the TIME_WAIT is the client's. Were it
+    // the pod's, a later connection whose masqueraded source port happens to match could have its SYN
+    // refused by that TIME_WAIT (PAWS); the client's RST and SYN retransmit then make a second
+    // conntrack flow, and so a second ladder count, for one answered connection.
+    socket.on('data', (d) => { data += d; if (data.includes('\n')) socket.end(); });
+    socket.on('end', () => { clearTimeout(timer); const line = data.split('\n')[0]; if (line) record(line); else failed('empty answer'); socket.end(); resolve(); });
     socket.on('error', (e) => { clearTimeout(timer); failed(e); resolve(); });
   });
 }
