@@ -4,6 +4,7 @@ import { DEFAULT_ANALYSIS_OPTIONS } from './analysis/analyze.js';
 import { packageVersion } from './cli/version.js';
 import type { ExporterConfig } from './config.js';
 import type { Logger } from './logger-types.js';
+import { holdWhileRunning } from './held-while-running.js';
 import { createMetricsPage, type MetricsPageOptions } from './metrics/metrics-page.js';
 import { Sampler, type Clock } from './sampler.js';
 import type { Snapshot } from './snapshot.js';
@@ -200,8 +201,10 @@ export async function runExporter(config: ExporterConfig, deps: RunExporterDeps)
   const unregisterReload = (deps.onReloadSignal ?? processReloadSignal)(() => void reloadWebConfig());
 
   let closing: Promise<void> | null = null;
+  let release = (): void => {};
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      release();
       deps.signal?.removeEventListener('abort', onAbort);
       reloader?.stop();
       unregisterReload();
@@ -218,6 +221,8 @@ export async function runExporter(config: ExporterConfig, deps: RunExporterDeps)
   }
   deps.signal?.addEventListener('abort', onAbort, { once: true });
 
+  // Reachable from the heap, not only from the running sample's frames (held-while-running.ts).
+  release = holdWhileRunning(sampler, page, source);
   sampler.start();
   return { address: server.address, sampler, pageRendered: () => page.idle(), reloadWebConfig, close };
 }

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExporterConfig } from '../../src/config.js';
 import { METRIC_FAMILIES } from '../../src/metrics/families/index.js';
 import type { MetricFamily } from '../../src/metrics/family.js';
+import { openHoldings } from '../../src/held-while-running.js';
 import { silentLogger } from '../../src/logger-types.js';
 import { runExporter, type ExporterHandle } from '../../src/run-exporter.js';
 import { createCommandRunner } from '../../src/source/run-command.js';
@@ -42,7 +43,10 @@ const deps = { logger: silentLogger, metricsPage: { registry: new Registry(), no
 describe('runExporter', () => {
   it('live node through shims: sample → metrics page → HTTP, then close()', async () => {
     const run = createCommandRunner({ env: shims.env({ 'iptables-nft-save': `dump:${shims.fixture('v4.txt', IPV4_DUMP)}` }) });
+    const holdings = openHoldings();
     handle = await runExporter(config(), { ...deps, run });
+    // Its sampler, page and source are held from the heap while it runs (held-while-running.ts).
+    expect(openHoldings()).toBe(holdings + 1);
     const base = `http://127.0.0.1:${handle.address.port}`;
     await waitForReady(base);
 
@@ -53,6 +57,7 @@ describe('runExporter', () => {
 
     await handle.close();
     await expect(fetch(`${base}/-/healthy`)).rejects.toThrow();
+    expect(openHoldings()).toBe(holdings);
     handle = null;
   });
 
