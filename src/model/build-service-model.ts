@@ -298,5 +298,5 @@ export function* buildServiceModelInSlices(
   yield* sortSteps(result, compareLadders);
   if (suppressedWarnings > 0) warnings.push(`... and ${suppressedWarnings} more model warnings`);
   const model: ServiceModel = { ipFamily, ladders: result, skipped: dump.skipped, hasCounters, warnings };
-  return reuse === undefined ? model : reuse.model(model);
+  return reuse === undefined ? model : yield* reuse.modelInSlices(model, meter);
 }

@@ -17,6 +17,7 @@
  * "Where a rules change's peak comes from").
  */
 import { refreshedModel } from './counter-refresh/refreshed-model.js';
+import type { Slices, WorkMeter } from '../slices.js';
 import type { Ladder, LadderEndpoint, ModelCounters, ServiceModel } from './types.js';
 
 export class LadderReuse {
@@ -54,11 +55,14 @@ export class LadderReuse {
     return ladder;
   }
 
-  /** `model` (built from `take`'s ladders, sorted; with counters) with its counters and lines as arrays. */
-  model(model: ServiceModel): ServiceModel {
+  /**
+   * `model` (built from `take`'s ladders, sorted; with counters) with its counters and lines as arrays,
+   * in slices: at 20,000 services × 10 endpoints this copy reads every ladder of the last model
+   * (scattered in memory) and took 65–73 ms in one go, the longest step of a reparse's build.
+   */
+  *modelInSlices(model: ServiceModel, meter: WorkMeter): Slices<ServiceModel> {
     const ladders = model.ladders;
-    let endpoints = 0;
-    for (const ladder of ladders) endpoints += ladder.endpoints.length;
+    const endpoints = this.connections.length;
     const counters: ModelCounters = {
       ladders,
       connections: new Float64Array(endpoints),
@@ -69,14 +73,18 @@ export class LadderReuse {
     let e = 0;
     for (let l = 0; l < ladders.length; l++) {
       const ladder = ladders[l] as Ladder;
-      const start = this.starts.get(ladder) as number;
-      const end = start + ladder.endpoints.length;
-      counters.connections.set(this.connections.subarray(start, end), e);
-      counters.affinityConnections.set(this.affinityConnections.subarray(start, end), e);
-      counters.lines.set(this.lines.subarray(start, end), e);
+      let from = this.starts.get(ladder) as number;
+      const n = ladder.endpoints.length;
+      // Index loops, not subarray + set: a ladder has a handful of endpoints, and each subarray is an object.
+      for (let i = 0; i < n; i++, e++, from++) {
+        counters.connections[e] = this.connections[from] as number;
+        counters.affinityConnections[e] = this.affinityConnections[from] as number;
+        counters.lines[e] = this.lines[from] as number;
+      }
       counters.hasAffinity[l] = ladder.sessionAffinity === null ? 0 : 1;
-      e += ladder.endpoints.length;
+      if (meter.add(1 + n)) yield;
     }
+    if (e !== endpoints) throw new Error(`ladder reuse: the model has ${e} endpoints, the build made ${endpoints}`);
     return refreshedModel(model, counters);
   }
 }
