@@ -22,9 +22,10 @@ export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = Object.freeze({
 
 /**
  * Work `analyzeInSlices` does between yields, in endpoints (a ladder counts as 8 more: its fixed cost).
- * 2–5 ms of work; 20,000 ladders of 10 endpoints take about 20 slices, 50 ms in all.
+ * ~10 ms of work on the 2-core benchmark VM: 25,000 took up to 28–33 ms there, and a slice (20 ms
+ * asked) ran to 64–91 ms when such a step and a scavenge fell into it.
  */
-export const DEFAULT_SLICE_ENDPOINTS = 25_000;
+export const DEFAULT_SLICE_ENDPOINTS = 8_000;
 const LADDER_COST = 8;
 // Planning a ladder costs about as much as analysing a small one: its key is a string the model has
 // just built, hashed for the first time, then looked up twice (memory far apart: cache misses).
