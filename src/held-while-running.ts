@@ -9,9 +9,9 @@
  * hang off its promise, and so does whatever they hold. When marking started in the middle of a
  * sample and nothing else reached the sampler, the background threads found ~12 MB of the ~90 MB
  * live, and the final pause marked the rest: 147–173 ms at 20,000 services × 10 endpoints, against
- * 10–25 ms when the state is reachable otherwise (docs/benchmarks.md, "Long pauses in the memory
- * benchmark"). The HTTP server's handlers happen to reach the sampler and the page; this makes it
- * not depend on that.
+ * 10–35 ms when the state is reachable otherwise (docs/benchmarks.md, the 18:05 reading: "The memory
+ * benchmark's long blocks were its own state"). The HTTP server's handlers happen to reach the
+ * sampler and the page; this makes it not depend on that.
  */
 const held = new Set<readonly object[]>();
 
