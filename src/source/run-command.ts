@@ -35,7 +35,7 @@ export type CommandRunner = (options: RunCommandOptions) => Promise<RunCommandRe
 export interface CommandRunnerOptions {
   /** Environment for the child (merged over process.env); PATH here decides which binary runs. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Monotonic milliseconds. */
+  /** Monotonic milliseconds (the run's duration, and the slices stdout is handed on in). */
   readonly now?: () => number;
   /** How much of stderr to keep for error messages. */
   readonly stderrTailBytes?: number;
@@ -86,24 +86,23 @@ export function createCommandRunner(options: CommandRunnerOptions = {}): Command
     const onAbort = (): void => kill('abort');
     run.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const chunkArrived = paceStream(subprocess.stdout);
-    subprocess.stdout.on('data', (chunk: Buffer) => {
+    // Handed on in pieces, a slice of time per turn of the event loop (paced-stream.ts).
+    const stdout = paceStream(subprocess.stdout, (piece: Buffer) => {
       if (killedFor !== null || callbackError !== null) return;
-      chunkArrived();
-      outputBytes += chunk.length;
+      outputBytes += piece.length;
       if (outputBytes > run.maxOutputBytes) {
         kill('size');
         return;
       }
       try {
-        if (run.onStdoutBytes !== undefined) run.onStdoutBytes(chunk);
-        else run.onStdout(decoder.write(chunk));
+        if (run.onStdoutBytes !== undefined) run.onStdoutBytes(piece);
+        else run.onStdout(decoder.write(piece));
       } catch (error) {
         callbackError = error;
         subprocess.kill('SIGKILL');
-        return;
       }
-    });
+    }, { now });
+    subprocess.stdout.on('data', stdout.onData);
     // EOF on stdout comes when the child closes it at exit, before it is reaped: the last chance to read /proc.
     subprocess.stdout.once('end', readFinalCpu);
     subprocess.stderr.on('data', (chunk: Buffer) => {
@@ -114,6 +113,8 @@ export function createCommandRunner(options: CommandRunnerOptions = {}): Command
     let result;
     try {
       result = await subprocess;
+      // The last pieces may still wait for a turn when the child has exited: the output is whole only then.
+      await stdout.drained();
     } finally {
       clearTimeout(timer);
       run.signal?.removeEventListener('abort', onAbort);

@@ -42,6 +42,46 @@ describe('the command allowlist', () => {
   });
 });
 
+describe('a save\'s stdout', () => {
+  it('is handed on whole and in order, at most a slice of time per turn of the event loop', async () => {
+    // 2 MiB of numbered lines: what a fast child leaves in the pipe faster than it is read.
+    const lines = Array.from({ length: 60_000 }, (_, i) => `-A KUBE-SVC-X -m comment --comment "line ${i}"`);
+    const text = `${lines.join('\n')}\n`;
+    const file = shims.fixture('big.txt', text);
+    // Every piece costs 10 ms on the runner's clock: a 20 ms slice hands on two pieces a turn.
+    let clock = 0;
+    const run = createCommandRunner({ env: shims.env({ default: `dump:${file}` }), now: () => clock });
+    const piecesPerTurn: number[] = [0];
+    let running = true;
+    const tick = (): void => {
+      if (!running) return;
+      piecesPerTurn.push(0);
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const received: Buffer[] = [];
+    const result = await run({
+      command: natSaveCommand('ipv4', 'legacy'),
+      timeoutMs: 60_000,
+      maxOutputBytes: 10 * 2 ** 20,
+      onStdout: () => {
+        throw new Error('bytes were asked for');
+      },
+      onStdoutBytes: (piece) => {
+        clock += 10;
+        received.push(Buffer.from(piece));
+        piecesPerTurn[piecesPerTurn.length - 1] = (piecesPerTurn.at(-1) ?? 0) + 1;
+      },
+    });
+    running = false;
+    expect(Buffer.concat(received).toString()).toBe(text);
+    expect(result.outputBytes).toBe(Buffer.byteLength(text));
+    // 64 KiB pipe reads are cut into 16 KiB pieces: a turn never ran more than two of them.
+    expect(Math.max(...piecesPerTurn)).toBe(2);
+    expect(received.every((piece) => piece.length <= 16 * 1024)).toBe(true);
+  });
+});
+
 describe('parseProcStatCpuSeconds', () => {
   it('adds utime and stime in clock ticks, with a comm that contains spaces and parentheses', () => {
     const stat = '4242 (weird) name)) S 1 4242 4242 0 -1 4194304 100 0 0 0 250 30 0 0 20 0 1 0 12345 1000 100';
