@@ -1,8 +1,8 @@
 /**
- * Keeps a fast child's stdout from holding the event loop. libuv reads a readable pipe up to 32 times
- * in one go, and each read's 'data' handler runs there and then: with iptables-save writing as fast as
- * the parser reads, one turn of the event loop parsed ~2 MiB of output, 140–170 ms at 20,000 services ×
- * 10 endpoints, while scrapes waited (docs/benchmarks.md).
+ * Keeps a fast child's stdout from holding the event loop. libuv reads a readable stream (the pipe or
+ * socket a child's stdout is) up to 32 times in one go, and each read's handler runs there and then:
+ * with iptables-save writing as fast as the parser reads, one turn of the event loop parsed ~2 MiB of
+ * output, 140–170 ms at 20,000 services × 10 endpoints, while scrapes waited (docs/benchmarks.md).
  *
  * So the reader hands each chunk on in pieces, and once a turn has taken `sliceMs` it stops: the rest
  * of the chunk, and the chunks read with it, wait for the next turn (setImmediate), with the stream

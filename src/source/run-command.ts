@@ -5,6 +5,7 @@ import { paceStream } from './paced-stream.js';
 import { readProcCpuSeconds } from './proc-cpu.js';
 import { assertReadOnlySaveCommand, formatCommand, type SaveCommand } from './save-command.js';
 import { SaveError } from './save-error.js';
+import { connectStdoutSocket } from './stdout-socket.js';
 
 export interface RunCommandOptions {
   readonly command: SaveCommand;
@@ -40,6 +41,11 @@ export interface CommandRunnerOptions {
   /** How much of stderr to keep for error messages. */
   readonly stderrTailBytes?: number;
   readonly readCpuSeconds?: (pid: number) => number | null;
+  /**
+   * Read stdout through a socket into one reused buffer (stdout-socket.ts; default true). false reads
+   * a pipe, as the runner also does when the socket cannot be made.
+   */
+  readonly stdoutSocket?: boolean;
 }
 
 const PERMISSION_STDERR = /permission denied|you must be root|operation not permitted/i;
@@ -56,14 +62,26 @@ export function createCommandRunner(options: CommandRunnerOptions = {}): Command
     if (run.signal?.aborted) throw new SaveError('ABORTED', 'aborted before start', { command: commandText });
 
     const started = now();
+    // stdout is read into one reused buffer where it can be (stdout-socket.ts), else from a pipe.
+    let onSocketRead: (bytes: Buffer) => void = () => {};
+    const socket = options.stdoutSocket === false ? null : await connectStdoutSocket((bytes) => onSocketRead(bytes)).catch(() => null);
     const subprocess = execa(run.command.file, [...run.command.args], {
       buffer: false,
       reject: false,
       shell: false,
       stdin: 'ignore',
-      stdout: 'pipe',
+      stdout: socket?.childEnd ?? 'pipe',
       stderr: 'pipe',
       ...(options.env ? { env: options.env } : {}),
+    });
+    // The child has its own copy: ours closed, the reader sees the end of output when the child exits.
+    socket?.childEnd.destroy();
+    const stdoutStream = socket?.reader ?? subprocess.stdout;
+    if (stdoutStream === null) throw new Error('run-command: the child has no stdout stream');
+    let readError: Error | null = null;
+    const stdoutEnded = new Promise<void>((resolve) => {
+      stdoutStream.once('end', resolve);
+      stdoutStream.once('close', resolve);
     });
 
     let killedFor: 'timeout' | 'size' | 'abort' | null = null;
@@ -86,8 +104,9 @@ export function createCommandRunner(options: CommandRunnerOptions = {}): Command
     const onAbort = (): void => kill('abort');
     run.signal?.addEventListener('abort', onAbort, { once: true });
 
-    // Handed on in pieces, a slice of time per turn of the event loop (paced-stream.ts).
-    const stdout = paceStream(subprocess.stdout, (piece: Buffer) => {
+    // Handed on in pieces, a slice of time per turn of the event loop (paced-stream.ts). From the
+    // socket, a read's bytes are the reused buffer's: the pacer pauses the socket while any wait.
+    const stdout = paceStream(stdoutStream, (piece: Buffer) => {
       if (killedFor !== null || callbackError !== null) return;
       outputBytes += piece.length;
       if (outputBytes > run.maxOutputBytes) {
@@ -102,9 +121,14 @@ export function createCommandRunner(options: CommandRunnerOptions = {}): Command
         subprocess.kill('SIGKILL');
       }
     }, { now });
-    subprocess.stdout.on('data', stdout.onData);
+    if (socket === null) stdoutStream.on('data', stdout.onData);
+    else onSocketRead = stdout.onData;
+    stdoutStream.once('error', (error: Error) => {
+      readError ??= error;
+      subprocess.kill('SIGKILL');
+    });
     // EOF on stdout comes when the child closes it at exit, before it is reaped: the last chance to read /proc.
-    subprocess.stdout.once('end', readFinalCpu);
+    stdoutStream.once('end', readFinalCpu);
     subprocess.stderr.on('data', (chunk: Buffer) => {
       stderrTail = Buffer.concat([stderrTail, chunk]);
       if (stderrTail.length > stderrTailBytes) stderrTail = stderrTail.subarray(stderrTail.length - stderrTailBytes);
@@ -113,11 +137,14 @@ export function createCommandRunner(options: CommandRunnerOptions = {}): Command
     let result;
     try {
       result = await subprocess;
-      // The last pieces may still wait for a turn when the child has exited: the output is whole only then.
+      // The child may exit before its last output is read (the socket is not the child's, so execa
+      // does not wait for it), and the last pieces may wait for a turn: the output is whole only then.
+      await stdoutEnded;
       await stdout.drained();
     } finally {
       clearTimeout(timer);
       run.signal?.removeEventListener('abort', onAbort);
+      socket?.reader.destroy();
     }
     const durationSeconds = (now() - started) / 1000;
     const stderrText = stderrTail.toString('utf8').trim();
@@ -140,6 +167,9 @@ export function createCommandRunner(options: CommandRunnerOptions = {}): Command
         throw new SaveError('OUTPUT_TOO_LARGE', `printed more than ${run.maxOutputBytes} bytes: killed (raise --sample.max-output-bytes?)`, context);
       case null:
         break;
+    }
+    if ((readError as Error | null) !== null) {
+      throw new SaveError('EXIT', `reading its output failed: ${String(readError)}`, context, { cause: readError });
     }
     if ((callbackError as unknown) !== null) {
       throw new SaveError('PARSE', `reading the output failed: ${String(callbackError)}`, context, { cause: callbackError });

@@ -42,7 +42,10 @@ describe('the command allowlist', () => {
   });
 });
 
-describe('a save\'s stdout', () => {
+describe.each([
+  { how: 'through the socket', stdoutSocket: true },
+  { how: 'through a pipe (the fallback)', stdoutSocket: false },
+])('a save\'s stdout, $how', ({ stdoutSocket }) => {
   it('is handed on whole and in order, at most a slice of time per turn of the event loop', async () => {
     // 2 MiB of numbered lines: what a fast child leaves in the pipe faster than it is read.
     const lines = Array.from({ length: 60_000 }, (_, i) => `-A KUBE-SVC-X -m comment --comment "line ${i}"`);
@@ -50,7 +53,7 @@ describe('a save\'s stdout', () => {
     const file = shims.fixture('big.txt', text);
     // Every piece costs 10 ms on the runner's clock: a 20 ms slice hands on two pieces a turn.
     let clock = 0;
-    const run = createCommandRunner({ env: shims.env({ default: `dump:${file}` }), now: () => clock });
+    const run = createCommandRunner({ env: shims.env({ default: `dump:${file}` }), now: () => clock, stdoutSocket });
     const piecesPerTurn: number[] = [0];
     let running = true;
     const tick = (): void => {
@@ -60,6 +63,7 @@ describe('a save\'s stdout', () => {
     };
     setImmediate(tick);
     const received: Buffer[] = [];
+    const stores = new Set<ArrayBufferLike>();
     const result = await run({
       command: natSaveCommand('ipv4', 'legacy'),
       timeoutMs: 60_000,
@@ -70,6 +74,7 @@ describe('a save\'s stdout', () => {
       onStdoutBytes: (piece) => {
         clock += 10;
         received.push(Buffer.from(piece));
+        stores.add(piece.buffer);
         piecesPerTurn[piecesPerTurn.length - 1] = (piecesPerTurn.at(-1) ?? 0) + 1;
       },
     });
@@ -79,6 +84,10 @@ describe('a save\'s stdout', () => {
     // 64 KiB pipe reads are cut into 16 KiB pieces: a turn never ran more than two of them.
     expect(Math.max(...piecesPerTurn)).toBe(2);
     expect(received.every((piece) => piece.length <= 16 * 1024)).toBe(true);
+    // Through the socket: read into one reused buffer (stdout-socket.ts), not a new 64 KiB store per
+    // read; the pacing paused the reads while pieces waited, or the copies above would not be the text.
+    if (stdoutSocket) expect(stores.size).toBe(1);
+    else expect(stores.size).toBeGreaterThan(8);
   });
 });
 
