@@ -77,7 +77,11 @@ export function createCommandRunner(options: CommandRunnerOptions = {}): Command
     // The child has its own copy: ours closed, the reader sees the end of output when the child exits.
     socket?.childEnd.destroy();
     const stdoutStream = socket?.reader ?? subprocess.stdout;
-    if (stdoutStream === null) throw new Error('run-command: the child has no stdout stream');
+    if (stdoutStream === null) {
+      // Not reached: stdout is the socket or 'pipe'. Said for the type, without leaving a child behind.
+      subprocess.kill('SIGKILL');
+      throw new SaveError('EXIT', 'the child has no stdout to read', { command: commandText });
+    }
     let readError: Error | null = null;
     const stdoutEnded = new Promise<void>((resolve) => {
       stdoutStream.once('end', resolve);
