@@ -6,8 +6,8 @@
  *
  * So the reader hands each chunk on in pieces, and once a turn has taken `sliceMs` it stops: the rest
  * of the chunk, and the chunks read with it, wait for the next turn (setImmediate), with the stream
- * paused so that timers and scrapes run in between; the child meanwhile waits on a full pipe, which
- * costs it no CPU. Stopping between pieces, not between chunks, matters at start-up: a 64 KiB chunk
+ * paused so that timers and scrapes run in between; the child meanwhile waits on a full pipe or socket,
+ * which costs it no CPU. Stopping between pieces, not between chunks, matters at start-up: a 64 KiB chunk
  * read by code not yet optimised took up to ~40 ms, and a turn that ended only after the chunk that
  * found its slice spent could run two of them on top of the slice (65–107 ms measured at XL).
  */
@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import { DEFAULT_SLICE_MS } from '../slices.js';
 
 /** A quarter of a pipe read: ~10 ms of parsing at most, with cold code (measured at start-up, XL). */
-export const DEFAULT_PIECE_BYTES = 16 * 1024;
+const DEFAULT_PIECE_BYTES = 16 * 1024;
 
 export interface PaceOptions {
   /** A turn hands on pieces until this long after its first one (default DEFAULT_SLICE_MS). */

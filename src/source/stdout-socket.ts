@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 
 /** One pipe read's worth, as libuv reads a pipe. */
-export const STDOUT_BUFFER_BYTES = 64 * 1024;
+const STDOUT_BUFFER_BYTES = 64 * 1024;
 
 const TOKEN_BYTES = 16;
 /** Both ends are in this process: the connection takes microseconds. */
