@@ -107,7 +107,7 @@ export const EXPORTER_FLAGS: readonly FlagDef[] = [
     name: 'sample.refresh-counters',
     type: 'bool',
     default: 'true',
-    help: 'While kube-proxy has not rewritten its rules (a digest of the output without counters tells), read only the counters into the last parsed model instead of parsing the whole output again; --no-sample.refresh-counters parses every sample.',
+    help: 'While kube-proxy has not rewritten its rules (a digest of the output without counters tells; KUBE-SERVICES and KUBE-NODEPORTS, which every sync writes in a new order, are compared as sets), read only the counters into the last parsed model instead of parsing the whole output again; --no-sample.refresh-counters parses every sample.',
   },
   {
     name: 'window',

@@ -1,6 +1,7 @@
 /** Groups a nat table's per-service chains by their shared hash suffix and collects what the entry rules say. */
 import type { Chain, Rule, Table } from '../iptables/types.js';
 import type { Slices, WorkMeter } from '../slices.js';
+import { sortSteps } from '../sort-steps.js';
 import { isEndpointChain, serviceChainPrefix } from './chain-names.js';
 import { hostAddress } from './endpoint-chain.js';
 
@@ -67,6 +68,31 @@ export function noteName(group: ServicePortGroup, source: NameSource, comment: s
 
 export function noteProtocol(group: ServicePortGroup, protocol: string | null): void {
   if (group.protocol === null && protocol !== null) group.protocol = protocol;
+}
+
+function compareNullable<T extends string | number>(a: T | null, b: T | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a < b ? -1 : 1;
+}
+
+/**
+ * A total order on KUBE-SERVICES and KUBE-NODEPORTS rules by every field their readers use. kube-proxy
+ * writes these chains in a new order at every sync (a Go map's), and the structure scan treats
+ * outputs that differ only in that order as one (counter-refresh/unordered-chains.ts); reading the
+ * rules in this order makes the model the same for all of them, as that requires. Rules equal here
+ * are interchangeable for the readers.
+ */
+export function compareEntryRules(a: Rule, b: Rule): number {
+  return (
+    compareNullable(a.target, b.target) ||
+    compareNullable(a.comment, b.comment) ||
+    compareNullable(a.destination?.address ?? null, b.destination?.address ?? null) ||
+    Number(a.destination?.negated ?? false) - Number(b.destination?.negated ?? false) ||
+    compareNullable(a.dport, b.dport) ||
+    compareNullable(a.protocol, b.protocol)
+  );
 }
 
 /**
@@ -187,6 +213,15 @@ export function* collectServicePortsInSlices(nat: Table, meter: WorkMeter): Slic
   // an unoptimised for-of allocates at every step (~15 MB at 10,000 services × 5 endpoints).
   const names = Array.from(nat.chains.keys());
   const chains = Array.from(nat.chains.values());
+  // The entry chains' rules in compareEntryRules' order, not the order kube-proxy happened to write.
+  const entryRules = new Map<string, Rule[]>();
+  for (const name of ['KUBE-SERVICES', 'KUBE-NODEPORTS']) {
+    const chain = nat.chains.get(name);
+    if (chain === undefined) continue;
+    const sorted = chain.rules.slice();
+    yield* sortSteps(sorted, compareEntryRules);
+    entryRules.set(name, sorted);
+  }
   let chainIndex = 0;
   let ruleIndex = 0;
   /** Reads on from `chainIndex`/`ruleIndex`; false when the meter asks for a checkpoint, true at the end. */
@@ -210,7 +245,7 @@ export function* collectServicePortsInSlices(nat: Table, meter: WorkMeter): Slic
       }
       // One rule (or two) per service port: tens of thousands on a large cluster.
       const readRule = name === 'KUBE-SERVICES' ? readServicesRule : readNodePortsRule;
-      const rules = chain.rules;
+      const rules = entryRules.get(name) as readonly Rule[];
       while (ruleIndex < rules.length) {
         readRule(rules[ruleIndex++] as Rule);
         if (meter.add(2)) return false;

@@ -8,7 +8,8 @@ export const sampleReadsTotal: MetricFamily = {
   type: 'counter',
   help:
     'Successful reads of iptables-save output per IP family since the exporter started, by how they were read: ' +
-    'parsed (parsed and modelled), refreshed (rules unchanged since the last parse, only the counters read into its ' +
+    'parsed (parsed and modelled), refreshed (rules unchanged since the last parse, the order of KUBE-SERVICES and ' +
+    'KUBE-NODEPORTS aside, which kube-proxy changes at every sync; only the counters read into its ' +
     'model; --sample.refresh-counters), reparsed (a counters-only read found changed rules, so the output was read ' +
     'again and parsed).',
   labels: ['ip_family', 'read'],

@@ -3,7 +3,9 @@
  * last sample (the usual case: it rewrites on endpoint changes and, at most, hourly), a sample need
  * not parse and model 100 MB of rules again. It scans the output (StructureScanner: a digest of the
  * rules, the packet counter of each line) and, when the digest is the one of the last parsed
- * output, re-reads the counters into that output's model (CounterPlan).
+ * output, re-reads the counters into that output's model (CounterPlan). The digest leaves out the
+ * order of KUBE-SERVICES' and KUBE-NODEPORTS' rules (unordered-chains.ts): every kube-proxy sync
+ * writes them in a new order, and a sync that changes no Service is then still refreshed.
  *
  * A scan-only read that finds a different structure has no parse to fall back on: the source must
  * read again, parsing. So scan-only reads are tried while the structure looks stable: from the first

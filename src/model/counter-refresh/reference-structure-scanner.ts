@@ -1,7 +1,8 @@
 /**
  * The StructureScanner algorithm in plain TypeScript, kept as the reference the WebAssembly scanner
  * (structure-scanner.ts, structure-scan.wat) is tested against: the tests feed both the same chunks
- * and require the same digest, line count, packets and notReusable. Not used in production.
+ * and require the same digest, line count, packets and notReusable. Not used in production. Runs of
+ * KUBE-SERVICES and KUBE-NODEPORTS rules are digested as multisets (unordered-chains.ts).
  *
  * One change from the scanner it was: the packets array grows to every line it must hold (it grew
  * one doubling per counter, so a counter more than a doubling past the array was dropped — the first
@@ -9,6 +10,7 @@
  */
 import { MAX_LINE_BYTES } from '../../iptables/parse-dump.js';
 import { TwoLaneHash } from '../../iptables/two-lane-hash.js';
+import { fmix32, lineKindOf, mixUnordered, RuleOrder, type UnorderedRun } from './unordered-chains.js';
 import type { StructureScan } from './structure-scanner.js';
 
 /** Hashed in place of a counter's digits, so `[0:0]` and no counter at all still differ. */
@@ -26,6 +28,8 @@ const WARNING_PREFIX = Buffer.from('# Warning:');
 export class ReferenceStructureScanner {
   /** The digest (two-lane-hash.ts; the WebAssembly scanner's is the same). */
   private readonly lanes = new TwoLaneHash();
+  /** The run of KUBE-SERVICES or KUBE-NODEPORTS rules being read (unordered-chains.ts). */
+  private readonly run: UnorderedRun = { kind: RuleOrder.Kept, sum1: 0, sum2: 0 };
   private bytes = 0;
   private line = 0;
   private packets = new Float64Array(1 << 12);
@@ -71,6 +75,7 @@ export class ReferenceStructureScanner {
       this.pending = null;
       this.scanLine(last, 0, last.length);
     }
+    this.endRun(RuleOrder.Kept);
     const digest =
       this.notReusable === null
         ? `${(this.lanes.h1 >>> 0).toString(16).padStart(8, '0')}${(this.lanes.h2 >>> 0).toString(16).padStart(8, '0')}:${this.line}:${this.bytes}`
@@ -96,11 +101,14 @@ export class ReferenceStructureScanner {
       this.notReusable = `line ${this.line} is longer than ${MAX_LINE_BYTES} bytes`;
       return;
     }
+    const kind = lineKindOf(bytes, start, end);
+    this.endRun(kind);
     const first = bytes[start];
     if (first === 91 /* [ */) {
       const close = this.readCounters(bytes, start, end, true);
       if (close < 0) return;
-      this.hash(bytes, close + 1, end);
+      if (kind === RuleOrder.Kept) this.hash(bytes, close + 1, end);
+      else return this.unorderedLine(kind, bytes, close + 1, end);
     } else if (first === 58 /* : */) {
       // `:CHAIN POLICY [packets:bytes]`: the counters end the header (trailing CR/blanks aside).
       let last = end - 1;
@@ -115,10 +123,29 @@ export class ReferenceStructureScanner {
       }
     } else if (first === 35 /* # */ && !startsWith(bytes, start, end, WARNING_PREFIX)) {
       // A comment the parser ignores (timestamps): only its line counts.
+    } else if (kind !== RuleOrder.Kept) {
+      return this.unorderedLine(kind, bytes, start, end);
     } else {
       this.hash(bytes, start, end);
     }
     this.mix(10);
+  }
+
+  /** A line of an unordered run: its own hash goes into the run's sums, its kind into the digest. */
+  private unorderedLine(kind: RuleOrder, bytes: Buffer, start: number, end: number): void {
+    const line = new TwoLaneHash();
+    line.bytes(bytes, start, end);
+    line.byte(10);
+    this.bytes += end - start + 1;
+    this.run.sum1 = (this.run.sum1 + fmix32(line.h1)) | 0;
+    this.run.sum2 = (this.run.sum2 + fmix32(line.h2)) | 0;
+    this.mix(kind);
+  }
+
+  /** Before a line of `kind`: a run of another kind ends, and its sums go into the digest. */
+  private endRun(kind: RuleOrder): void {
+    if (this.run.kind !== RuleOrder.Kept && this.run.kind !== kind) this.bytes += mixUnordered(this.lanes, this.run);
+    this.run.kind = kind;
   }
 
   /**

@@ -7,7 +7,9 @@
 ;;   0           state, loaded by `scan` and stored back when it returns (the driver keeps it between
 ;;               calls, so one instance serves every scanner): i32 at 0 h1, 4 h2, 8 lines read so far,
 ;;               12 error (0 none, 1 malformed counters, 2 line longer than maxLineBytes),
-;;               16 bytes digested by this call, 20 twenty-digit counters left to the driver
+;;               16 bytes digested by this call, 20 twenty-digit counters left to the driver,
+;;               24 the kind of the unordered run being read (0 none, 1 KUBE-SERVICES, 2 KUBE-NODEPORTS),
+;;               28 and 32 its two sums
 ;;   64          packets: one f64 per line read by this call, at most packetsCapacity lines a call
 ;;   inputBase   the driver's bytes, then 16 bytes of slack (words are read 8 bytes at a time)
 ;;
@@ -15,6 +17,13 @@
 ;; each hashed segment (lane 1 MurmurHash3's block mix, lane 2 a MurmurHash2 multiply), the bytes
 ;; after the last whole block through FNV-1a (lane 1) and a multiply (lane 2); then a "mix" of one
 ;; byte (the same as a tail byte) for a counter (0xff) and for the end of each line (\n).
+;;
+;; Rules of KUBE-SERVICES and KUBE-NODEPORTS, whose order kube-proxy changes at every sync, are
+;; digested as a multiset (unordered-chains.ts says why): such a line after its counters is hashed
+;; with lanes of its own (from the offsets, \n included), fmix32 of each lane is added into the run's
+;; two sums, and the digest gets a mix of the line's kind (1 or 2) in place of its bytes. When a line
+;; of another kind follows, the sums go into the digest as two blocks (the driver does this at the
+;; end of the output).
 (module
   (import "env" "maxLineBytes" (global $maxLineBytes i32))
   (memory (export "memory") 1)
@@ -38,6 +47,48 @@
           (br $word))))
     (i32.add (local.get $p) (i32.wrap_i64 (i64.shr_u (i64.ctz (local.get $t)) (i64.const 3)))))
 
+  ;; 1 when `-A KUBE-SERVICES ` starts at $q, 2 for `-A KUBE-NODEPORTS `, else 0. The later words are
+  ;; read only after `-A KUBE-` matched (no \n in it), so at most 10 bytes past the line's \n.
+  (func $kind (param $q i32) (result i32)
+    (if (i64.ne (i64.load (local.get $q)) (i64.const 0x2d4542554b20412d))
+      (then (return (i32.const 0))))
+    (if (i32.and
+          (i64.eq (i64.load (i32.add (local.get $q) (i32.const 8))) (i64.const 0x5345434956524553))
+          (i32.eq (i32.load8_u (i32.add (local.get $q) (i32.const 16))) (i32.const 32)))
+      (then (return (i32.const 1))))
+    (if (i32.and
+          (i64.eq (i64.load (i32.add (local.get $q) (i32.const 8))) (i64.const 0x54524f5045444f4e))
+          (i32.eq (i32.load16_u (i32.add (local.get $q) (i32.const 16))) (i32.const 0x2053)))
+      (then (return (i32.const 2))))
+    (i32.const 0))
+
+  ;; Index of the first `]` or \n at or after $p, eight bytes a step (as $newline, with two tests).
+  (func $closeOrNewline (param $p i32) (result i32)
+    (local $w i64) (local $x i64) (local $y i64) (local $t i64)
+    (loop $word
+      (local.set $w (i64.load (local.get $p)))
+      (local.set $x (i64.xor (local.get $w) (i64.const 0x0a0a0a0a0a0a0a0a)))
+      (local.set $y (i64.xor (local.get $w) (i64.const 0x5d5d5d5d5d5d5d5d)))
+      (local.set $t
+        (i64.and
+          (i64.or
+            (i64.and (i64.sub (local.get $x) (i64.const 0x0101010101010101)) (i64.xor (local.get $x) (i64.const -1)))
+            (i64.and (i64.sub (local.get $y) (i64.const 0x0101010101010101)) (i64.xor (local.get $y) (i64.const -1))))
+          (i64.const 0x8080808080808080)))
+      (if (i64.eqz (local.get $t))
+        (then
+          (local.set $p (i32.add (local.get $p) (i32.const 8)))
+          (br $word))))
+    (i32.add (local.get $p) (i32.wrap_i64 (i64.shr_u (i64.ctz (local.get $t)) (i64.const 3)))))
+
+  ;; MurmurHash3's finaliser.
+  (func $fmix (param $h i32) (result i32)
+    (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
+    (local.set $h (i32.mul (local.get $h) (i32.const 0x85ebca6b)))
+    (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 13))))
+    (local.set $h (i32.mul (local.get $h) (i32.const 0xc2b2ae35)))
+    (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
+
   ;; Reads the lines in [$pos, $end) — each ends in \n, the last one at $end - 1 — until the packets
   ;; area is full or a line cannot be read exactly (error set in the state). Returns where it stopped.
   (func (export "scan") (param $pos i32) (param $end i32) (result i32)
@@ -47,9 +98,13 @@
     (local $acc i64) (local $packets f64)
     (local $p i32) (local $w i64) (local $x i64) (local $t i64) (local $lo i32) (local $k i32)
     (local $last i32) (local $open i32) (local $e i32) (local $counters i32) (local $y i32)
+    (local $lineKind i32) (local $q i32) (local $runKind i32) (local $sum1 i32) (local $sum2 i32) (local $sh1 i32) (local $sh2 i32)
     (local.set $h1 (i32.load (i32.const 0)))
     (local.set $h2 (i32.load (i32.const 4)))
     (local.set $line (i32.load (i32.const 8)))
+    (local.set $runKind (i32.load (i32.const 24)))
+    (local.set $sum1 (i32.load (i32.const 28)))
+    (local.set $sum2 (i32.load (i32.const 32)))
     (local.set $pp (global.get $packetsBase))
     (local.set $ppEnd (i32.add (global.get $packetsBase) (i32.shl (global.get $packetsCapacity) (i32.const 3))))
     (block $done
@@ -59,6 +114,48 @@
         (local.set $s (local.get $pos))
         (local.set $line (i32.add (local.get $line) (i32.const 1)))
         (local.set $packets (f64.const 0))
+
+        ;; The line's kind: `-A KUBE-SERVICES ` or `-A KUBE-NODEPORTS ` at its start, or after the
+        ;; first `]` and one space. A run of another kind ends here: its sums go into the digest.
+        (local.set $lineKind (i32.const 0))
+        (if (i32.eq (i32.load8_u (local.get $s)) (i32.const 91))
+          (then
+            (local.set $q (call $closeOrNewline (i32.add (local.get $s) (i32.const 1))))
+            (if (i32.and
+                  (i32.eq (i32.load8_u (local.get $q)) (i32.const 93))
+                  (i32.eq (i32.load8_u (i32.add (local.get $q) (i32.const 1))) (i32.const 32)))
+              (then (local.set $lineKind (call $kind (i32.add (local.get $q) (i32.const 2)))))))
+          (else (local.set $lineKind (call $kind (local.get $s)))))
+        (if (i32.and (i32.ne (local.get $runKind) (i32.const 0)) (i32.ne (local.get $runKind) (local.get $lineKind)))
+          (then
+            ;; The two sums as two blocks of both lanes (TwoLaneHash.bytes over their 8 bytes).
+            (local.set $h1
+              (i32.add
+                (i32.mul
+                  (i32.rotl
+                    (i32.xor (local.get $h1)
+                      (i32.mul (i32.rotl (i32.mul (local.get $sum1) (i32.const 0xcc9e2d51)) (i32.const 15)) (i32.const 0x1b873593)))
+                    (i32.const 13))
+                  (i32.const 5))
+                (i32.const 0xe6546b64)))
+            (local.set $h2 (i32.mul (i32.xor (local.get $h2) (local.get $sum1)) (i32.const 0x5bd1e995)))
+            (local.set $h2 (i32.xor (local.get $h2) (i32.shr_u (local.get $h2) (i32.const 15))))
+            (local.set $h1
+              (i32.add
+                (i32.mul
+                  (i32.rotl
+                    (i32.xor (local.get $h1)
+                      (i32.mul (i32.rotl (i32.mul (local.get $sum2) (i32.const 0xcc9e2d51)) (i32.const 15)) (i32.const 0x1b873593)))
+                    (i32.const 13))
+                  (i32.const 5))
+                (i32.const 0xe6546b64)))
+            (local.set $h2 (i32.mul (i32.xor (local.get $h2) (local.get $sum2)) (i32.const 0x5bd1e995)))
+            (local.set $h2 (i32.xor (local.get $h2) (i32.shr_u (local.get $h2) (i32.const 15))))
+            (local.set $digested (i32.add (local.get $digested) (i32.const 8)))
+            (local.set $sum1 (i32.const 0))
+            (local.set $sum2 (i32.const 0))))
+        (local.set $runKind (local.get $lineKind))
+
         (block $error
           (block $malformed
             (block $measure
@@ -108,6 +205,13 @@
                     (local.set $h2 (i32.xor (local.get $h2) (i32.shr_u (local.get $h2) (i32.const 13))))
                     (local.set $digested (i32.add (local.get $digested) (i32.const 1)))
                     (local.set $p (i32.add (local.get $i) (i32.const 1)))
+                    (if (local.get $lineKind)
+                      (then
+                        ;; An unordered rule: the rest of the line gets lanes of its own.
+                        (local.set $sh1 (local.get $h1))
+                        (local.set $sh2 (local.get $h2))
+                        (local.set $h1 (i32.const 0x811c9dc5))
+                        (local.set $h2 (i32.const 0x1f2be47c))))
                     (br $hashToNewline)))
 
                 ;; `:CHAIN POLICY [packets:bytes]`: the counters end the header (trailing bytes <= 32 aside).
@@ -234,8 +338,14 @@
                         (local.set $nl (call $newline (local.get $s)))
                         (br $measure)))))
 
-                ;; Anything else is digested whole.
-                (local.set $p (local.get $s)))
+                ;; Anything else is digested whole (an unordered rule with lanes of its own).
+                (local.set $p (local.get $s))
+                (if (local.get $lineKind)
+                  (then
+                    (local.set $sh1 (local.get $h1))
+                    (local.set $sh2 (local.get $h2))
+                    (local.set $h1 (i32.const 0x811c9dc5))
+                    (local.set $h2 (i32.const 0x1f2be47c)))))
 
               ;; Digest [$p, the next \n) while looking for the \n: eight bytes a step, two blocks.
               (local.set $digested (i32.sub (local.get $digested) (local.get $p)))
@@ -317,6 +427,15 @@
             (local.set $h2 (i32.mul (i32.xor (local.get $h2) (i32.const 10)) (i32.const 0x5bd1e995)))
             (local.set $h2 (i32.xor (local.get $h2) (i32.shr_u (local.get $h2) (i32.const 13))))
             (local.set $digested (i32.add (local.get $digested) (i32.const 1)))
+            (if (local.get $lineKind)
+              (then
+                ;; An unordered rule: its hash into the sums, the digest's lanes back, then a mix of its kind.
+                (local.set $sum1 (i32.add (local.get $sum1) (call $fmix (local.get $h1))))
+                (local.set $sum2 (i32.add (local.get $sum2) (call $fmix (local.get $h2))))
+                (local.set $h1 (i32.mul (i32.xor (local.get $sh1) (local.get $lineKind)) (i32.const 0x01000193)))
+                (local.set $h2 (i32.mul (i32.xor (local.get $sh2) (local.get $lineKind)) (i32.const 0x5bd1e995)))
+                (local.set $h2 (i32.xor (local.get $h2) (i32.shr_u (local.get $h2) (i32.const 13))))
+                (local.set $digested (i32.add (local.get $digested) (i32.const 1)))))
             (f64.store (local.get $pp) (local.get $packets))
             (local.set $pp (i32.add (local.get $pp) (i32.const 8)))
             (local.set $pos (i32.add (local.get $nl) (i32.const 1)))
@@ -337,4 +456,7 @@
     (i32.store (i32.const 12) (local.get $error))
     (i32.store (i32.const 16) (local.get $digested))
     (i32.store (i32.const 20) (local.get $fixups))
+    (i32.store (i32.const 24) (local.get $runKind))
+    (i32.store (i32.const 28) (local.get $sum1))
+    (i32.store (i32.const 32) (local.get $sum2))
     (local.get $pos)))

@@ -87,6 +87,13 @@ const lineArb: fc.Arbitrary<{ text: string; latin1: boolean }> = fc.oneof(
   // rules with counters of 1–20 digits
   { weight: 6, arbitrary: fc.tuple(digits(1, 20), digits(1, 20), text).map(([p, b, t]) => `[${p}:${b}] -A KUBE-SVC-X${t}`) },
   { weight: 2, arbitrary: fc.tuple(digits(1, 20), digits(1, 20), text).map(([p, b, t]) => `[${p}:${b}]${t}`) },
+  // KUBE-SERVICES and KUBE-NODEPORTS rules (digested as a multiset per run), and near misses
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(fc.constantFrom('[1:2] ', '[0:0] ', '', '[1:2]', '[1:2]  ', '[x:2] ', ']', '[1:2]] '), fc.constantFrom('-A KUBE-SERVICES ', '-A KUBE-NODEPORTS ', '-A KUBE-SERVICES', '-A KUBE-NODEPORTS', '-A KUBE-SERVICESX ', '-A KUBE-NODEPORT ', '-A KUBE-'), text)
+      .map(([c, r, t]) => c + r + t),
+  },
   // counters that may be malformed (empty, 21+ digits, other separators)
   { weight: 2, arbitrary: fc.tuple(digits(0, 22), counterSep, digits(0, 22), counterClose, text).map(([p, s, b, c, t]) => `[${p}${s}${b}${c}${t}`) },
   // chain headers, with or without counters, malformed ones, trailing CR/blanks/junk
