@@ -1,5 +1,6 @@
 /** Mid-test kube-proxy behaviour: partial syncs that rewrite a Service's chains (counters restart at zero) and endpoint-set changes. */
 import type { Lab } from './lab.js';
+import { mulberry32 } from './mulberry32.js';
 import { renderPartialSync, serviceChains } from './ruleset/render.js';
 import { findService, serviceKey, validateScenario, withService, type Scenario } from './scenario.js';
 
@@ -32,6 +33,38 @@ export async function applyPartialSync(lab: Lab, next: Scenario, changed: readon
 export async function rewriteService(lab: Lab, key: string): Promise<void> {
   findService(lab.scenario, key);
   await applyPartialSync(lab, lab.scenario, [key]);
+}
+
+/**
+ * A sync that changes no Service (kube-proxy syncs on any Service or EndpointSlice event in the
+ * cluster, and at least hourly): only the shared chains are written, and KUBE-SERVICES and
+ * KUBE-NODEPORTS get their rules in a new order, as kube-proxy writes them in the order it walks a
+ * Go map. `seed` picks the order; returns whether it differs from the scenario's own (what other syncs write).
+ */
+export async function syncShuffled(lab: Lab, seed: number): Promise<boolean> {
+  const random = mulberry32(seed);
+  let reordered = false;
+  for (const family of lab.families) {
+    const lines = renderPartialSync(lab.scenario, [], [], { family, layout: lab.layout, comments: lab.comments }).split('\n');
+    // Per table: the filter table has a KUBE-SERVICES chain of its own.
+    const tableOf: string[] = [];
+    let table = '';
+    for (const line of lines) tableOf.push(line.startsWith('*') ? (table = line) : table);
+    for (const [prefix, inTable] of ['-A KUBE-SERVICES ', '-A KUBE-NODEPORTS '].flatMap((p) => [...new Set(tableOf)].map((t) => [p, t] as const))) {
+      const at = lines.flatMap((line, i) => (line.startsWith(prefix) && tableOf[i] === inTable ? [i] : []));
+      const rules = at.map((i) => lines[i] as string);
+      for (let i = rules.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [rules[i], rules[j]] = [rules[j] as string, rules[i] as string];
+      }
+      at.forEach((line, k) => {
+        if (lines[line] !== rules[k]) reordered = true;
+        lines[line] = rules[k] as string;
+      });
+    }
+    await lab.restore(family, lines.join('\n'), ['--noflush', '--counters']);
+  }
+  return reordered;
 }
 
 /** Changes a Service's endpoint set (pod names, in ladder order) and syncs it: the ladder's rules change. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/lab/command.js';
 import { startExporter, type ExporterHandle } from '../../src/lab/exporter-process.js';
-import { rewriteService, setEndpoints } from '../../src/lab/kube-proxy-sim.js';
+import { rewriteService, setEndpoints, syncShuffled } from '../../src/lab/kube-proxy-sim.js';
 import { startLab, type Lab, type LabBackend } from '../../src/lab/lab.js';
 import { driveTraffic, mergeCounts, type TrafficRequest } from '../../src/lab/traffic.js';
 import { chiSquarePValue } from '../../src/analysis/chi-square.js';
@@ -191,6 +191,29 @@ describe.skipIf(!labAvailable).each<LabBackend>(['nft', 'legacy'])('exporter end
     monotonic(third.endpoints, fourth.endpoints);
     expect(fourth.total).toBe(totalOf(truth.get(key)));
   }, 120_000);
+
+  it('a kube-proxy sync that changes no Service (its entry chains in a new order) is read as a refresh, and the counters stay right', async () => {
+    const key = { service: 'shop/web', port: '' };
+    const reads = (samples: readonly MetricSample[], read: string): number => value(samples, 'kube_balance_sample_reads_total', { ip_family: 'ipv4', read }) ?? -1;
+    // After the last test's changes the refresher waits for two equal structures in a row: wait for refreshed reads.
+    let before = await nextSamples(1);
+    for (let i = 0; i < 20; i++) {
+      const next = await nextSamples(1);
+      const refreshing = reads(next, 'refreshed') > reads(before, 'refreshed');
+      before = next;
+      if (refreshing) break;
+    }
+    expect(await syncShuffled(lab, 11)).toBe(true);
+    const sent = await drive({ ...key, count: 40, from: 'node' });
+    const after = await nextSamples();
+    expect(reads(after, 'refreshed')).toBeGreaterThan(reads(before, 'refreshed'));
+    expect(reads(after, 'reparsed')).toBe(reads(before, 'reparsed'));
+    expect(reads(after, 'parsed')).toBe(reads(before, 'parsed'));
+    // Every connection sent since is counted, on the endpoint that answered it (the ladders' counters were not reset).
+    const [was, now] = [exported(before, key), exported(after, key)];
+    const counted = new Map([...now].map(([endpoint, n]) => [endpoint, n - (was.get(endpoint) ?? 0)] as const).filter(([, n]) => n !== 0));
+    expect(toObject(counted)).toEqual(toObject(sent));
+  }, 60_000);
 
   it('`report --format json` agrees on the live node and on a saved dump of it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kbe-report-'));
