@@ -77,10 +77,14 @@ function manualClock(): Clock & { advance(ms: number): void } {
 }
 
 async function main(): Promise<void> {
-  const [sourceKind, path, samplesText, changedPath, changeAtText] = process.argv.slice(2);
-  if ((sourceKind !== 'live' && sourceKind !== 'file') || path === undefined) throw new Error('usage: exporter-child live|file DUMP SAMPLES [CHANGED AT]');
+  const [sourceKind, path, samplesText, ...changeArgs] = process.argv.slice(2);
+  if ((sourceKind !== 'live' && sourceKind !== 'file') || path === undefined || changeArgs.length % 2 !== 0) {
+    throw new Error('usage: exporter-child live|file DUMP SAMPLES [CHANGED AT]...');
+  }
   const samples = Number(samplesText ?? 100);
-  const changeAt = changedPath === undefined ? -1 : Number(changeAtText);
+  // Before sample AT (0-based), the file CHANGED replaces DUMP.
+  const changes = new Map<number, string>();
+  for (let i = 0; i < changeArgs.length; i += 2) changes.set(Number(changeArgs[i + 1]), changeArgs[i] as string);
   // As the exporter's bin (cli.ts) does first: this child stands for the exporter's process.
   applyV8Flags();
   // The exporter's defaults (series budget, save limits), as runExporter uses them.
@@ -112,7 +116,8 @@ async function main(): Promise<void> {
   let maxLoopBlockMs = 0;
   for (let index = 0; index < samples; index++) {
     clock.advance(10_000);
-    if (index === changeAt && changedPath !== undefined) {
+    const changedPath = changes.get(index);
+    if (changedPath !== undefined) {
       renameSync(changedPath, path);
       // Renaming over the last file frees its ~100 MB at once, in this thread (74 ms measured at XL):
       // the benchmark's block, not the exporter's. The monitor records it, then forgets it.

@@ -14,6 +14,8 @@ export interface MemoryResult {
   readonly maxRssBytes: number;
   /** The sample (0-based) before which the rules changed once (replace-endpoint.ts); -1: never. */
   readonly changeAt: number;
+  /** The sample (0-based) before which a sync that changed no Service rewrote the entry chains (halfway to the change); -1: none. */
+  readonly resyncAt: number;
   /** Peak RSS over the samples before the rules changed (all of them when they never did; NaN when none came before). */
   readonly maxRssBeforeChangeBytes: number;
   /** RSS after each sample. */
@@ -54,16 +56,22 @@ const WINDOW_SAMPLES = 30;
 /**
  * `samples` samples of `dumpPath` in the child; with `changeAt` (0-based, < samples), one endpoint is
  * replaced before that sample (replace-endpoint.ts), so the run holds the parsed read that follows a
- * rules change, where the heap peaks, and not only the one at start-up.
+ * rules change, where the heap peaks, and not only the one at start-up. Halfway to it (from a
+ * `changeAt` of 2 on), a sync that changes no Service reorders KUBE-SERVICES and KUBE-NODEPORTS, as
+ * kube-proxy's syncs do all the time: a node's reads after it should still be refreshed.
  */
 export async function measureMemory(dumpPath: string, samples: number, changeAt = -1, source: ChildSource = 'live'): Promise<MemoryResult> {
   const change = changeAt >= 0 && changeAt < samples ? changeAt : -1;
-  return withRulesChange('kbe-memory-', dumpPath, (work, changed) =>
-    runChild(source, change < 0 ? [work, String(samples)] : [work, String(samples), changed, String(change)], samples, change),
-  );
+  const resyncAt = change >= 2 ? Math.floor(change / 2) : -1;
+  return withRulesChange('kbe-memory-', dumpPath, (work, changed, resynced) => {
+    const args = [work, String(samples)];
+    if (resyncAt >= 0) args.push(resynced, String(resyncAt));
+    if (change >= 0) args.push(changed, String(change));
+    return runChild(source, args, samples, change, resyncAt);
+  });
 }
 
-async function runChild(source: ChildSource, args: readonly string[], samples: number, changeAt: number): Promise<MemoryResult> {
+async function runChild(source: ChildSource, args: readonly string[], samples: number, changeAt: number, resyncAt: number): Promise<MemoryResult> {
   const script = fileURLToPath(new URL('./exporter-child.js', import.meta.url));
   // No flags of this process (npm run bench runs it with --expose-gc): the image's environment only.
   const child = spawn(process.execPath, [script, source, ...args], {
@@ -98,6 +106,7 @@ async function runChild(source: ChildSource, args: readonly string[], samples: n
     samples: lines.length,
     maxRssBytes: done.maxRssBytes,
     changeAt,
+    resyncAt,
     maxRssBeforeChangeBytes: peakBeforeChange(lines, changeAt, done.maxRssBytes),
     rss,
     growthBytes,

@@ -1,6 +1,7 @@
 /** Mid-test kube-proxy behaviour: partial syncs that rewrite a Service's chains (counters restart at zero) and endpoint-set changes. */
 import type { Lab } from './lab.js';
 import { mulberry32 } from './mulberry32.js';
+import { shuffleEntryRules } from './ruleset/entry-order.js';
 import { renderPartialSync, serviceChains } from './ruleset/render.js';
 import { findService, serviceKey, validateScenario, withService, type Scenario } from './scenario.js';
 
@@ -45,24 +46,9 @@ export async function syncShuffled(lab: Lab, seed: number): Promise<boolean> {
   const random = mulberry32(seed);
   let reordered = false;
   for (const family of lab.families) {
-    const lines = renderPartialSync(lab.scenario, [], [], { family, layout: lab.layout, comments: lab.comments }).split('\n');
-    // Per table: the filter table has a KUBE-SERVICES chain of its own.
-    const tableOf: string[] = [];
-    let table = '';
-    for (const line of lines) tableOf.push(line.startsWith('*') ? (table = line) : table);
-    for (const [prefix, inTable] of ['-A KUBE-SERVICES ', '-A KUBE-NODEPORTS '].flatMap((p) => [...new Set(tableOf)].map((t) => [p, t] as const))) {
-      const at = lines.flatMap((line, i) => (line.startsWith(prefix) && tableOf[i] === inTable ? [i] : []));
-      const rules = at.map((i) => lines[i] as string);
-      for (let i = rules.length - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [rules[i], rules[j]] = [rules[j] as string, rules[i] as string];
-      }
-      at.forEach((line, k) => {
-        if (lines[line] !== rules[k]) reordered = true;
-        lines[line] = rules[k] as string;
-      });
-    }
-    await lab.restore(family, lines.join('\n'), ['--noflush', '--counters']);
+    const sync = shuffleEntryRules(renderPartialSync(lab.scenario, [], [], { family, layout: lab.layout, comments: lab.comments }), random);
+    reordered ||= sync.reordered;
+    await lab.restore(family, sync.text, ['--noflush', '--counters']);
   }
   return reordered;
 }

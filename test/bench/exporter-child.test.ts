@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildDoneLine, ChildSampleLine } from '../../src/bench/exporter-child.js';
 import { peakBeforeChange } from '../../src/bench/memory.js';
-import { replaceOneEndpoint } from '../../src/bench/replace-endpoint.js';
+import { replaceOneEndpoint, resync } from '../../src/bench/replace-endpoint.js';
 import { createStandInSave } from '../../src/bench/stand-in-save.js';
 import { generateBulkRuleset } from '../../src/lab/ruleset/bulk.js';
 import { buildCli } from '../hardening/support/built-cli.js';
@@ -24,20 +24,23 @@ afterEach(() => {
   dir = undefined;
 });
 
-/** A small ruleset and a copy with one endpoint replaced (the rules change), in a new `dir`. */
-function writeRules(seed: number): { work: string; changed: string } {
+/** A small ruleset, a copy after a sync that changed no Service, and one with an endpoint replaced (the rules change), in a new `dir`. */
+function writeRules(seed: number): { work: string; resynced: string; changed: string } {
   dir = mkdtempSync(join(tmpdir(), 'kbe-child-test-'));
   const text = generateBulkRuleset({ services: 40, endpointsPerService: 3, seed, comments: true });
   const work = join(dir, 'rules.txt');
+  const resynced = join(dir, 'resynced.txt');
   const changed = join(dir, 'changed.txt');
   writeFileSync(work, text);
+  expect(resync(text)).not.toBe(text);
+  writeFileSync(resynced, resync(text));
   writeFileSync(changed, replaceOneEndpoint(text).text);
-  return { work, changed };
+  return { work, resynced, changed };
 }
 
 function runChild(source: string): { samples: ChildSampleLine[]; done: ChildDoneLine | undefined; stderr: string; status: number | null } {
-  const { work, changed } = writeRules(5);
-  const result = spawnSync(process.execPath, [child, source, work, '4', changed, '2'], { encoding: 'utf8' });
+  const { work, resynced, changed } = writeRules(5);
+  const result = spawnSync(process.execPath, [child, source, work, '5', resynced, '1', changed, '3'], { encoding: 'utf8' });
   const lines = result.stdout
     .split('\n')
     .filter((line) => line !== '')
@@ -51,11 +54,11 @@ function runChild(source: string): { samples: ChildSampleLine[]; done: ChildDone
 }
 
 describe('exporter-child', () => {
-  it.each(['live', 'file'])('%s: parses at start-up, refreshes, and re-parses after the rules change', (source) => {
+  it.each(['live', 'file'])('%s: parses at start-up, refreshes (also after a sync that changed no Service), and re-parses after the rules change', (source) => {
     const run = runChild(source);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    expect(run.samples.map((s) => s.readKind)).toEqual(['parsed', 'refreshed', 'reparsed', 'refreshed']);
+    expect(run.samples.map((s) => s.readKind)).toEqual(['parsed', 'refreshed', 'refreshed', 'reparsed', 'refreshed']);
     expect(run.samples.every((s) => s.pageBytes > 0)).toBe(true);
     expect(run.done?.maxRssBytes).toBeGreaterThan(0);
   });
@@ -63,7 +66,7 @@ describe('exporter-child', () => {
   it('refuses a source it does not know, naming the usage', () => {
     const run = runChild('nft');
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('usage: exporter-child live|file DUMP SAMPLES [CHANGED AT]');
+    expect(run.stderr).toContain('usage: exporter-child live|file DUMP SAMPLES [CHANGED AT]...');
   });
 });
 

@@ -1,7 +1,7 @@
 // The memory benchmark's halfway rules change must be one a real rewrite looks like: one endpoint of
 // one ladder replaced, the rest of the model as it was, and an output the counter refresh cannot reuse.
 import { describe, expect, it } from 'vitest';
-import { replaceOneEndpoint } from '../../src/bench/replace-endpoint.js';
+import { replaceOneEndpoint, resync } from '../../src/bench/replace-endpoint.js';
 import { parseDump } from '../../src/iptables/parse-dump.js';
 import { generateBulkRuleset } from '../../src/lab/ruleset/bulk.js';
 import { buildServiceModel } from '../../src/model/build-service-model.js';
@@ -35,6 +35,16 @@ describe('replaceOneEndpoint', () => {
     const port = (address: string) => Number(address.slice(address.lastIndexOf(':') + 1));
     expect(newAddress.slice(0, newAddress.lastIndexOf(':'))).toBe(oldAddress.slice(0, oldAddress.lastIndexOf(':')));
     expect(port(newAddress)).toBe(port(oldAddress) + 1);
+  });
+
+  it('writes KUBE-SERVICES and KUBE-NODEPORTS in another order, as every kube-proxy sync does; a resync alone keeps the structure', () => {
+    const text = generateBulkRuleset({ services: 30, endpointsPerService: 2, seed: 3, nodePortEvery: 3 });
+    const entryRules = (t: string) => t.split('\n').filter((l) => / -A KUBE-(SERVICES|NODEPORTS) /.test(l));
+    for (const synced of [replaceOneEndpoint(text).text, resync(text)]) {
+      expect(entryRules(synced)).not.toEqual(entryRules(text));
+      expect([...entryRules(synced)].sort()).toEqual([...entryRules(text)].sort());
+    }
+    expect(digest(resync(text))).toBe(digest(text));
   });
 
   it('names the missing chain when there is none', () => {
