@@ -7,6 +7,12 @@ import type { ChildDoneLine, ChildSampleLine, ChildSource } from './exporter-chi
 import { IMAGE_NODE_ENV } from './image-env.js';
 import { spread, type Spread } from './stats.js';
 
+/** A sample (0-based) and how its read was taken. */
+export interface SampleAt {
+  readonly index: number;
+  readonly readKind: string;
+}
+
 export interface MemoryResult {
   /** What the child read the dump through: `live` (the live source and a stand-in save, as on a node) or `file`. */
   readonly source: ChildSource;
@@ -18,6 +24,9 @@ export interface MemoryResult {
   readonly resyncAt: number;
   /** Peak RSS over the samples before the rules changed (all of them when they never did; NaN when none came before). */
   readonly maxRssBeforeChangeBytes: number;
+  /** The samples in which the peak before the change, and the peak over all samples, were reached (a high-water mark: one sample sets it). */
+  readonly peakBeforeChangeAt: SampleAt | null;
+  readonly peakAt: SampleAt | null;
   /** RSS after each sample. */
   readonly rss: readonly number[];
   /** Median RSS of the last 10 samples minus that of samples 31–40 (NaN with fewer than 50 samples). */
@@ -26,7 +35,7 @@ export interface MemoryResult {
   readonly sampleMs: Spread;
   readonly maxLoopBlockMs: number;
   /** The sample (0-based) with the longest block, and how its read was taken. */
-  readonly maxLoopBlockAt: { readonly index: number; readonly readKind: string } | null;
+  readonly maxLoopBlockAt: SampleAt | null;
   /** Samples with a block over 100 ms (issue 7's target 3b). */
   readonly samplesBlockedOver100Ms: number;
   readonly pageBytes: number;
@@ -115,6 +124,8 @@ async function runChild(source: ChildSource, args: readonly string[], samples: n
     readKinds: countKinds(lines.map((l) => l.readKind)),
     maxLoopBlockMs: done.maxLoopBlockMs,
     maxLoopBlockAt: longestBlock(lines),
+    peakBeforeChangeAt: peakReachedIn(lines.slice(0, changeAt < 0 ? lines.length : changeAt)),
+    peakAt: peakReachedIn(lines),
     samplesBlockedOver100Ms: lines.filter((l) => l.loopBlockMs > 100).length,
     pageBytes: lines.at(-1)?.pageBytes ?? 0,
     pageHeldBytes: lines.at(-1)?.pageHeldBytes ?? 0,
@@ -133,7 +144,14 @@ export function peakBeforeChange(lines: readonly Pick<ChildSampleLine, 'maxRssBy
   return changeAt === 0 ? Number.NaN : (lines[changeAt - 1]?.maxRssBytes ?? Number.NaN);
 }
 
-function longestBlock(lines: readonly ChildSampleLine[]): MemoryResult['maxLoopBlockAt'] {
+/** The first of `lines` after which the process's peak RSS was the highest of them all. */
+export function peakReachedIn(lines: readonly Pick<ChildSampleLine, 'index' | 'maxRssBytes' | 'readKind'>[]): SampleAt | null {
+  let at: Pick<ChildSampleLine, 'index' | 'maxRssBytes' | 'readKind'> | null = null;
+  for (const line of lines) if (at === null || line.maxRssBytes > at.maxRssBytes) at = line;
+  return at === null ? null : { index: at.index, readKind: at.readKind };
+}
+
+function longestBlock(lines: readonly ChildSampleLine[]): SampleAt | null {
   let at: ChildSampleLine | null = null;
   for (const line of lines) if (at === null || line.loopBlockMs > at.loopBlockMs) at = line;
   return at === null ? null : { index: at.index, readKind: at.readKind };

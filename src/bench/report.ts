@@ -2,11 +2,16 @@
 import { cpus } from 'node:os';
 import { adaptiveIntervalSeconds } from '../sampler/adaptive-interval.js';
 import type { BackendTimings, CommandTiming } from './iptables-netns.js';
-import type { MemoryResult } from './memory.js';
+import type { MemoryResult, SampleAt } from './memory.js';
 import type { PipelineTimes } from './pipeline.js';
 import type { MonitoredSample, ServeResult } from './serve.js';
 import type { BenchSize } from './sizes.js';
 import { count, mib, ms, msSpread, ratio, spread, type Spread } from './stats.js';
+
+/** ` (sample N, kind)`: where a high-water mark was reached. */
+function reachedIn(at: SampleAt | null): string {
+  return at === null ? '' : ` (sample ${at.index + 1}, ${at.readKind})`;
+}
 
 export interface SizeResult {
   readonly size: BenchSize;
@@ -152,7 +157,7 @@ export function renderReport(run: BenchRun): string {
       const m = r.memory as MemoryResult;
       const at = (i: number): string => mib(m.rss[Math.min(i, m.rss.length - 1)] ?? Number.NaN);
       const reads = Object.entries(m.readKinds).map(([kind, n]) => `${n} ${kind}`).join(', ');
-      out.push(`| ${r.size.name} | ${m.source} | ${m.samples} | ${reads} | ${m.changeAt >= 0 ? `${mib(m.maxRssBeforeChangeBytes)} / ` : ''}${mib(m.maxRssBytes)}${m.changeAt >= 0 ? ` (${m.resyncAt >= 0 ? `a sync without a Service change before sample ${m.resyncAt + 1}, ` : ''}change before sample ${m.changeAt + 1})` : ''} | ${at(0)} / ${at(29)} / ${at(m.rss.length - 1)} | ${(m.growthBytes / 2 ** 20).toFixed(1)} MiB | ${Number.isFinite(m.growthBytes) ? (m.flat ? 'yes' : 'no') : 'too few samples'} | ${msSpread(m.sampleMs)} | ${ms(m.maxLoopBlockMs)}${m.maxLoopBlockAt === null ? '' : ` (sample ${m.maxLoopBlockAt.index + 1}, ${m.maxLoopBlockAt.readKind}; ${m.samplesBlockedOver100Ms} of ${m.samples} samples over 100 ms)`} | ${ms(m.cpuMs)} | ${(m.pageHeldBytes / 2 ** 20).toFixed(1)} MiB / ${mib(m.pageBytes)} | ${mib(m.heapLimitBytes)} |`);
+      out.push(`| ${r.size.name} | ${m.source} | ${m.samples} | ${reads} | ${m.changeAt >= 0 ? `${mib(m.maxRssBeforeChangeBytes)}${reachedIn(m.peakBeforeChangeAt)} / ` : ''}${mib(m.maxRssBytes)}${reachedIn(m.peakAt)}${m.changeAt >= 0 ? ` (${m.resyncAt >= 0 ? `a sync without a Service change before sample ${m.resyncAt + 1}, ` : ''}change before sample ${m.changeAt + 1})` : ''} | ${at(0)} / ${at(29)} / ${at(m.rss.length - 1)} | ${(m.growthBytes / 2 ** 20).toFixed(1)} MiB | ${Number.isFinite(m.growthBytes) ? (m.flat ? 'yes' : 'no') : 'too few samples'} | ${msSpread(m.sampleMs)} | ${ms(m.maxLoopBlockMs)}${m.maxLoopBlockAt === null ? '' : ` (sample ${m.maxLoopBlockAt.index + 1}, ${m.maxLoopBlockAt.readKind}; ${m.samplesBlockedOver100Ms} of ${m.samples} samples over 100 ms)`} | ${ms(m.cpuMs)} | ${(m.pageHeldBytes / 2 ** 20).toFixed(1)} MiB / ${mib(m.pageBytes)} | ${mib(m.heapLimitBytes)} |`);
     }
     const env = withMemory[0]?.memory?.nodeEnv ?? {};
     out.push('', `The memory child and the serve benchmark's exporter ran with the image's environment (Dockerfile \`ENV\`): ${Object.entries(env).map(([k, v]) => `\`${k}=${v}\``).join(', ') || 'none'}.`);

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildDoneLine, ChildSampleLine } from '../../src/bench/exporter-child.js';
-import { peakBeforeChange } from '../../src/bench/memory.js';
+import { peakBeforeChange, peakReachedIn } from '../../src/bench/memory.js';
 import { replaceOneEndpoint, resync } from '../../src/bench/replace-endpoint.js';
 import { createStandInSave } from '../../src/bench/stand-in-save.js';
 import { generateBulkRuleset } from '../../src/lab/ruleset/bulk.js';
@@ -125,5 +125,14 @@ describe('peakBeforeChange', () => {
   });
   it('is none when the rules changed before the first sample (`--samples 1`), not the run peak', () => {
     expect(peakBeforeChange(lines, 0, 300)).toBeNaN();
+  });
+});
+
+describe('peakReachedIn', () => {
+  it('names the first sample after which the high-water mark stood at its highest', () => {
+    const line = (index: number, maxRssBytes: number, readKind = 'refreshed') => ({ index, maxRssBytes, readKind });
+    expect(peakReachedIn([line(0, 100, 'parsed'), line(1, 150), line(2, 150), line(3, 120)])).toEqual({ index: 1, readKind: 'refreshed' });
+    expect(peakReachedIn([line(0, 200, 'parsed'), line(1, 150)])).toEqual({ index: 0, readKind: 'parsed' });
+    expect(peakReachedIn([])).toBeNull();
   });
 });

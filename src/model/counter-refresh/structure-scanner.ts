@@ -25,7 +25,7 @@ import { STRUCTURE_SCAN_WASM } from './structure-scan-wasm.js';
 import { mixUnordered, RuleOrder, type UnorderedRun } from './unordered-chains.js';
 
 export interface StructureScan {
-  /** The structure of the output: equal digests, equal rules (counters aside). Empty when not reusable. */
+  /** The structure of the output: equal digests, equal rules (counters and the order within KUBE-SERVICES and KUBE-NODEPORTS aside). Empty when not reusable. */
   readonly digest: string;
   /** Lines read; the parser numbers them the same way (1-based). */
   readonly lineCount: number;
