@@ -22,6 +22,7 @@ import { createFileSource } from '../source/file-sample-source.js';
 import { createLiveSource } from '../source/live-source.js';
 import type { FamilyRead, SampleSource } from '../source/sample-source.js';
 import { applyV8Flags } from '../v8-flags.js';
+import { peakRssBytes } from './peak-rss.js';
 import { installStandInSave } from './stand-in-save.js';
 
 /** What the child reads its dump through. */
@@ -31,7 +32,7 @@ export interface ChildSampleLine {
   readonly kind: 'sample';
   readonly index: number;
   readonly rssBytes: number;
-  /** Peak RSS of the process so far (getrusage). */
+  /** Peak RSS of the process so far (VmHWM, peak-rss.ts: not getrusage, which counts the parent's RSS at fork). */
   readonly maxRssBytes: number;
   readonly heapUsedBytes: number;
   /** V8 heap memory committed (resident), live objects and garbage not collected yet. */
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
       kind: 'sample',
       index,
       rssBytes: memory.rss,
-      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      maxRssBytes: peakRssBytes('self'),
       heapUsedBytes: memory.heapUsed,
       heapPhysicalBytes: getHeapStatistics().total_physical_size,
       externalBytes: memory.external,
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
   const usage = process.resourceUsage();
   const done: ChildDoneLine = {
     kind: 'done',
-    maxRssBytes: usage.maxRSS * 1024,
+    maxRssBytes: peakRssBytes('self'),
     maxLoopBlockMs,
     heapLimitBytes: getHeapStatistics().heap_size_limit,
     cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,

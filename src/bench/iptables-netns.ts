@@ -6,9 +6,10 @@
  * own (iptables.c do_command4 → xtables_lock_or_exit), and the benchmark must never hold it.
  */
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync } from 'node:fs';
 import { createNamespace, deleteNamespace, nextLabStem } from '../lab/netns.js';
 import { readProcCpuSeconds } from '../source/proc-cpu.js';
+import { peakRssBytes } from './peak-rss.js';
 
 export type Backend = 'legacy' | 'nft';
 
@@ -21,15 +22,6 @@ export interface CommandTiming {
   readonly outputBytes: number;
   readonly exitCode: number | null;
   readonly timedOut: boolean;
-}
-
-function readPeakRss(pid: number): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    return match === null ? Number.NaN : Number(match[1]) * 1024;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /**
@@ -46,7 +38,7 @@ export function timeInNamespace(namespace: string, file: string, args: readonly 
     if (stdout === null || stderrStream === null) throw new Error('spawn without pipes');
     let outputBytes = 0;
     let cpuMs = Number.NaN;
-    let peakRssBytes = Number.NaN;
+    let highestRss = Number.NaN;
     let stderr = '';
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -55,8 +47,8 @@ export function timeInNamespace(namespace: string, file: string, args: readonly 
     }, options.timeoutMs ?? 600_000);
     const samplePeak = (): void => {
       if (child.pid === undefined) return;
-      const peak = readPeakRss(child.pid);
-      if (Number.isFinite(peak) && !(peak <= peakRssBytes)) peakRssBytes = peak;
+      const peak = peakRssBytes(child.pid);
+      if (Number.isFinite(peak) && !(peak <= highestRss)) highestRss = peak;
     };
     // VmHWM is gone once the child has exited (a zombie has no memory map): poll it while it runs.
     const poll = setInterval(samplePeak, 20);
@@ -88,7 +80,7 @@ export function timeInNamespace(namespace: string, file: string, args: readonly 
         reject(new Error(`ip netns exec ${namespace} ${file} ${args.join(' ')}: exit ${code}: ${stderr.trim()}`));
         return;
       }
-      resolve({ wallMs, cpuMs, peakRssBytes, outputBytes, exitCode: code, timedOut });
+      resolve({ wallMs, cpuMs, peakRssBytes: highestRss, outputBytes, exitCode: code, timedOut });
     });
   });
 }
