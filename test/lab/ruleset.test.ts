@@ -4,7 +4,9 @@ import { endpointChainName, serviceChainName } from '../../src/model/chain-names
 import { bulkRulesetChunks, generateBulkRuleset } from '../../src/lab/ruleset/bulk.js';
 import { savedProbability } from '../../src/lab/ruleset/probability.js';
 import { renderPartialSync, renderRuleset, serviceChains } from '../../src/lab/ruleset/render.js';
+import { shuffleEntryRules } from '../../src/lab/ruleset/entry-order.js';
 import { toSaveRule } from '../../src/lab/ruleset/save-format.js';
+import { mulberry32 } from '../../src/lab/mulberry32.js';
 import { defaultLabScenario, withService } from '../../src/lab/scenario.js';
 
 const scenario = defaultLabScenario();
@@ -148,5 +150,42 @@ describe('bulk generator', () => {
       for (let i = chunk.indexOf('\n'); i !== -1; i = chunk.indexOf('\n', i + 1)) lines++;
     }
     expect(lines).toBe(2_000 * (3 + 4 * 10) + 200 * 4 + 20);
+  });
+});
+
+describe('shuffleEntryRules (the order a kube-proxy sync writes KUBE-SERVICES and KUBE-NODEPORTS in)', () => {
+  const text = renderRuleset(scenario, { family: 'ipv4' });
+  const tableOf = (t: string): Map<string, string[]> => {
+    const byTable = new Map<string, string[]>();
+    let table = '';
+    for (const line of t.split('\n')) {
+      if (line.startsWith('*')) table = line;
+      const rules = byTable.get(table) ?? [];
+      rules.push(line);
+      byTable.set(table, rules);
+    }
+    return byTable;
+  };
+
+  it('moves only those chains’ rules, each among its own chain’s places in its own table', () => {
+    let reorderedOnce = false;
+    for (let seed = 1; seed <= 5; seed++) {
+      const shuffled = shuffleEntryRules(text, mulberry32(seed));
+      reorderedOnce ||= shuffled.reordered;
+      const [before, after] = [tableOf(text), tableOf(shuffled.text)];
+      expect([...after.keys()]).toEqual([...before.keys()]);
+      for (const [table, lines] of before) {
+        const moved = after.get(table) as string[];
+        expect(moved.length).toBe(lines.length);
+        lines.forEach((line, i) => {
+          const chain = /-A (KUBE-SERVICES|KUBE-NODEPORTS) /.exec(line)?.[1];
+          if (chain === undefined) expect(moved[i]).toBe(line);
+          else expect(moved[i]).toMatch(new RegExp(`-A ${chain} `));
+        });
+        expect([...moved].sort()).toEqual([...lines].sort());
+      }
+    }
+    expect(reorderedOnce).toBe(true);
+    expect(text).toMatch(/\*filter[\s\S]*-A KUBE-SERVICES /);
   });
 });
