@@ -14,7 +14,7 @@ import { startLab, type Lab } from '../../src/lab/lab.js';
 import { driveTraffic } from '../../src/lab/traffic.js';
 import { nextSamples as waitForSamples, select, sumBy, value, type MetricSample } from '../support/lab-exposition.js';
 import { labAvailable } from '../support/lab-env.js';
-import { allowedMisses, EP, NFT_SCENARIO, NFT_SERVICES } from './support/nft-lab-scenario.js';
+import { allowedMisses, EP, NFT_SCENARIO, NFT_SERVICES, SKEWED_CONNECTIONS, SKEWED_SHARE_LINE } from './support/nft-lab-scenario.js';
 import { renderKubeProxyNftables } from './support/render-nft.js';
 
 const CLI = 'dist/cli.js';
@@ -67,11 +67,12 @@ describe.skipIf(!labAvailable)('exporter end to end on a kube-proxy nftables-mod
   it('counts new connections per endpoint within the documented sampling error, and flags the skewed vmap', async () => {
     const truth = {
       even: await driveTraffic(lab, { service: 'shop/even', count: N }),
-      skewed: await driveTraffic(lab, { service: 'shop/skewed', count: N }),
+      skewed: await driveTraffic(lab, { service: 'shop/skewed', count: SKEWED_CONNECTIONS }),
     };
-    for (const t of Object.values(truth)) {
+    const driven = { even: N, skewed: SKEWED_CONNECTIONS };
+    for (const [service, t] of Object.entries(truth)) {
       expect(t.errors).toEqual([]);
-      expect(t.total).toBe(N);
+      expect(t.total).toBe(driven[service as keyof typeof driven]);
     }
     const samples = await nextSamples();
 
@@ -85,24 +86,25 @@ describe.skipIf(!labAvailable)('exporter end to end on a kube-proxy nftables-mod
         expect(c, `${service} ${endpoint}`).toBeLessThanOrEqual(n);
         missed += n - c;
       }
-      expect(missed, `${service}: ${JSON.stringify(Object.fromEntries(got))} vs ${JSON.stringify(Object.fromEntries(t.counts))}`).toBeLessThanOrEqual(allowedMisses(N));
+      expect(missed, `${service}: ${JSON.stringify(Object.fromEntries(got))} vs ${JSON.stringify(Object.fromEntries(t.counts))}`).toBeLessThanOrEqual(allowedMisses(driven[service as keyof typeof driven]));
       const total = value(samples, 'kube_balance_service_connections_total', { service, policy: 'cluster' });
       expect(total).toBe([...got.values()].reduce((a, b) => a + b, 0));
     }
 
-    // The skewed vmap: 2/3 vs 1/2 over ~300 connections is a chi-square of ~33 with 1 degree of freedom.
+    // The skewed vmap: 2/3 vs 1/2 over 1,200 connections is a chi-square of ~133 with 1 degree of
+    // freedom; at the 7/12 line (SKEWED_CONNECTIONS) still ~33 (p < 1e-8).
     const p = value(samples, 'kube_balance_service_uniformity_p_value', { service: 'skewed', policy: 'cluster' });
     expect(p).not.toBeNull();
     expect(p as number).toBeLessThan(1e-4);
-    expect(value(samples, 'kube_balance_service_skew_ratio', { service: 'skewed' }) as number).toBeGreaterThan(1.2);
-    expect(value(samples, 'kube_balance_endpoint_observed_ratio', { service: 'skewed', endpoint: EP('web-1') }) as number).toBeGreaterThan(0.6);
+    expect(value(samples, 'kube_balance_service_skew_ratio', { service: 'skewed' }) as number).toBeGreaterThan(SKEWED_SHARE_LINE / (1 / 2));
+    expect(value(samples, 'kube_balance_endpoint_observed_ratio', { service: 'skewed', endpoint: EP('web-1') }) as number).toBeGreaterThan(SKEWED_SHARE_LINE);
     // The even Service has a p-value too (not asserted large: uniform traffic is flagged 1 time in 100 at p ≤ 0.01).
     expect(value(samples, 'kube_balance_service_uniformity_p_value', { service: 'even' })).not.toBeNull();
 
     // --conntrack.enabled shows the same scan the counts came from (one listing per sample, not two).
     expect(value(samples, 'kube_balance_conntrack_scan_success')).toBe(1);
     const active = sumBy(samples, 'kube_balance_endpoint_active_connections', 'endpoint', { service: 'skewed', state: 'all' });
-    expect([...active.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(N - allowedMisses(N));
+    expect([...active.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(SKEWED_CONNECTIONS - allowedMisses(SKEWED_CONNECTIONS));
   }, 120_000);
 
   it('keeps counting on later samples: counters are monotonic and follow new traffic', async () => {

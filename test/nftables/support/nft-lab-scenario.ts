@@ -26,3 +26,14 @@ export const NFT_SERVICES: NftServiceSpec[] = [
 export function allowedMisses(n: number): number {
   return Math.ceil(0.03 * n) + 3;
 }
+
+/**
+ * Connections driven to the skewed Service (web-1 gets 2/3 of them, 1/2 expected). Its checks put the
+ * line halfway, at a 7/12 share (a skew ratio of 7/6): with 1,200 draws the share's standard deviation
+ * is 0.0136, so the line is 6 of them below 2/3 (with every allowed miss on web-1, still 4) and a
+ * uniform split is as far above it. With 300 draws it was 2.5 deviations from a line at 0.6: ~1 run in
+ * 100 failed (CI did, at exactly 180 of 300).
+ */
+export const SKEWED_CONNECTIONS = 1200;
+/** Half-way between the skewed share (2/3) and the uniform one (1/2). */
+export const SKEWED_SHARE_LINE = 7 / 12;
