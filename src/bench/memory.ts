@@ -144,15 +144,18 @@ export function peakBeforeChange(lines: readonly Pick<ChildSampleLine, 'maxRssBy
   return changeAt === 0 ? Number.NaN : (lines[changeAt - 1]?.maxRssBytes ?? Number.NaN);
 }
 
-/** The first of `lines` after which the process's peak RSS was the highest of them all. */
-export function peakReachedIn(lines: readonly Pick<ChildSampleLine, 'index' | 'maxRssBytes' | 'readKind'>[]): SampleAt | null {
-  let at: Pick<ChildSampleLine, 'index' | 'maxRssBytes' | 'readKind'> | null = null;
-  for (const line of lines) if (at === null || line.maxRssBytes > at.maxRssBytes) at = line;
+/** The first of `lines` with the most `value`, as a SampleAt; null for none. */
+function firstWithMost<L extends SampleAt>(lines: readonly L[], value: (line: L) => number): SampleAt | null {
+  let at: L | null = null;
+  for (const line of lines) if (at === null || value(line) > value(at)) at = line;
   return at === null ? null : { index: at.index, readKind: at.readKind };
 }
 
+/** The first of `lines` after which the process's peak RSS was the highest of them all. */
+export function peakReachedIn(lines: readonly (SampleAt & Pick<ChildSampleLine, 'maxRssBytes'>)[]): SampleAt | null {
+  return firstWithMost(lines, (line) => line.maxRssBytes);
+}
+
 function longestBlock(lines: readonly ChildSampleLine[]): SampleAt | null {
-  let at: ChildSampleLine | null = null;
-  for (const line of lines) if (at === null || line.loopBlockMs > at.loopBlockMs) at = line;
-  return at === null ? null : { index: at.index, readKind: at.readKind };
+  return firstWithMost(lines, (line) => line.loopBlockMs);
 }

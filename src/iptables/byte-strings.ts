@@ -31,6 +31,11 @@ export function sameBytes(a: Uint8Array, aStart: number, b: Uint8Array, bStart: 
   return true;
 }
 
+/** bytes[start, end) begins with `prefix`. */
+export function startsWithBytes(bytes: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean {
+  return end - start >= prefix.length && sameBytes(bytes, start, prefix, 0, prefix.length);
+}
+
 /** A short copy: `set(subarray())` would allocate a Buffer view per call. */
 function copyBytes(from: Uint8Array, start: number, end: number, to: Uint8Array, at: number): void {
   for (let i = start; i < end; i++) to[at++] = from[i] as number;

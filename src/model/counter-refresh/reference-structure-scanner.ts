@@ -8,6 +8,7 @@
  * one doubling per counter, so a counter more than a doubling past the array was dropped — the first
  * rules after a long run of chain headers — and lines past it without a counter were cut off).
  */
+import { startsWithBytes } from '../../iptables/byte-strings.js';
 import { MAX_LINE_BYTES } from '../../iptables/parse-dump.js';
 import { TwoLaneHash } from '../../iptables/two-lane-hash.js';
 import { fmix32, lineKindOf, mixUnordered, RuleOrder, type UnorderedRun } from './unordered-chains.js';
@@ -121,7 +122,7 @@ export class ReferenceStructureScanner {
       } else {
         this.hash(bytes, start, end);
       }
-    } else if (first === 35 /* # */ && !startsWith(bytes, start, end, WARNING_PREFIX)) {
+    } else if (first === 35 /* # */ && !startsWithBytes(bytes, start, end, WARNING_PREFIX)) {
       // A comment the parser ignores (timestamps): only its line counts.
     } else if (kind !== RuleOrder.Kept) {
       return this.unorderedLine(kind, bytes, start, end);
@@ -191,10 +192,4 @@ export class ReferenceStructureScanner {
     this.lanes.byte(b);
     this.bytes++;
   }
-}
-
-function startsWith(bytes: Buffer, start: number, end: number, prefix: Buffer): boolean {
-  if (end - start < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (bytes[start + i] !== prefix[i]) return false;
-  return true;
 }

@@ -20,7 +20,7 @@
  * The WebAssembly scan (structure-scan.wat) does the same; reference-structure-scanner.ts uses
  * these functions and the tests hold the two equal.
  */
-import { sameBytes } from '../../iptables/byte-strings.js';
+import { startsWithBytes } from '../../iptables/byte-strings.js';
 import type { TwoLaneHash } from '../../iptables/two-lane-hash.js';
 
 /** A line's kind: a rule of a chain whose order is kept, or of one of the two unordered chains. */
@@ -52,13 +52,9 @@ export function lineKindOf(bytes: Uint8Array, start: number, end: number): RuleO
     if (close < 0 || close + 1 >= end || bytes[close + 1] !== 32) return RuleOrder.Kept;
     at = close + 2;
   }
-  if (startsWith(bytes, at, end, SERVICES_RULE)) return RuleOrder.Services;
-  if (startsWith(bytes, at, end, NODEPORTS_RULE)) return RuleOrder.NodePorts;
+  if (startsWithBytes(bytes, at, end, SERVICES_RULE)) return RuleOrder.Services;
+  if (startsWithBytes(bytes, at, end, NODEPORTS_RULE)) return RuleOrder.NodePorts;
   return RuleOrder.Kept;
-}
-
-function startsWith(bytes: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean {
-  return end - start >= prefix.length && sameBytes(bytes, start, prefix, 0, prefix.length);
 }
 
 /** MurmurHash3's finaliser: every input bit reaches every output bit, so sums of line hashes do not cancel. */
