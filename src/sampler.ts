@@ -217,8 +217,9 @@ export class Sampler {
         try {
           // The source's own build failed: its folded chains are spent, so it is not built again.
           if (read.modelError !== undefined) throw read.modelError;
-          // runInSlices lets scrapes in before it starts, and between slices.
-          const buildOptions = read.folded ?? {};
+          // runInSlices lets scrapes in before it starts, and between slices. The build releases the
+          // folds as it goes (they are built once), which also records the ladder cache for the next parse.
+          const buildOptions = read.folded === undefined ? {} : { ...read.folded, releaseFolds: true };
           const model =
             read.model ??
             (this.buildModel === null

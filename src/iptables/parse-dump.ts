@@ -77,10 +77,10 @@ export interface DumpParserOptions {
   readonly fastPath?: boolean;
   /**
    * Hold each run of a gated nat chain's rules (iptables-save prints a chain's rules together) and
-   * parse it only when the gate declines to skip it (rule-runs.ts). A skipped run's lines reach
+   * parse it only when its gate declines to skip it (rule-runs.ts). A skipped run's lines reach
    * neither `onRule` nor the dump: the gate answers for that chain. Lines are numbered as without it.
    */
-  readonly ruleRuns?: RuleRunGate;
+  readonly ruleRuns?: readonly RuleRunGate[];
 }
 
 /**
@@ -122,7 +122,7 @@ export class DumpParser {
   /** The chain the last rule was appended to: a chain's rules are consecutive, so most appends skip the Map. */
   private lastChain: MutableChain | null = null;
   private lastChainTable: MutableTable | null = null;
-  private readonly ruleRuns: RuleRunGate | null;
+  private readonly ruleRuns: readonly RuleRunGate[];
   /** The run of a gated chain's rules held so far (ruleRuns). */
   private readonly run: RuleRun | null;
   /** settleRun is parsing the held lines: they go past the gate. */
@@ -137,8 +137,8 @@ export class DumpParser {
     this.keepRule = options.keepRule;
     this.onRulesReplaced = options.onRulesReplaced;
     this.fast = options.fastPath === false ? null : new FastRuleReader();
-    this.ruleRuns = options.ruleRuns ?? null;
-    this.run = this.ruleRuns === null ? null : new RuleRun();
+    this.ruleRuns = options.ruleRuns ?? [];
+    this.run = this.ruleRuns.length === 0 ? null : new RuleRun();
   }
 
   /** Number of lines consumed so far. */
@@ -250,7 +250,7 @@ export class DumpParser {
    * (true) when it is a rule of a gated nat chain. Any other line first settles the run held so far,
    * so that lines are parsed in their order. `lineStart`: where the line, counters included, starts.
    */
-  private gateRule(bytes: Buffer, lineStart: number, start: number, end: number, counters: boolean): boolean {
+  private gateRule(bytes: Buffer, lineStart: number, start: number, end: number, packets: number): boolean {
     const run = this.run as RuleRun;
     let i = start;
     while (i < end && bytes[i] === 32) i++;
@@ -259,8 +259,9 @@ export class DumpParser {
     const ruleStart = i;
     const nameStart = i + 3;
     // Most rule lines are of other chains: their name's first bytes settle it.
-    const prefix = (this.ruleRuns as RuleRunGate).prefix;
-    if (nameStart + prefix.length >= end || !sameBytes(bytes, nameStart, prefix, 0, prefix.length)) return this.notGated();
+    const gate = this.gateOf(bytes, nameStart, end);
+    if (gate === null) return this.notGated();
+    const prefix = gate.prefix;
     let j = nameStart;
     // As hashName hashes a chain name's text, so that the cache finds a skipped chain by its name.
     const name = this.nameHash;
@@ -277,24 +278,41 @@ export class DumpParser {
     const h2 = name.h2;
     if (j - nameStart <= prefix.length || j === end) return this.notGated();
     if (run.lines > 0 && run.name1 === h1 && run.name2 === h2 && run.sameName(bytes, nameStart, j)) {
-      run.add(bytes, lineStart, end, ruleStart, this.lineNumber, counters);
+      run.add(bytes, lineStart, end, ruleStart, this.lineNumber, packets);
       return run.held;
     }
     this.settleRun();
     run.name1 = h1;
     run.name2 = h2;
-    const gate = this.ruleRuns as RuleRunGate;
+    run.gate = gate;
     run.held = gate.skips;
     if (run.held) {
-      run.open(bytes, lineStart, end, ruleStart, nameStart, j, this.lineNumber, counters);
+      run.open(bytes, lineStart, end, ruleStart, nameStart, j, this.lineNumber, packets);
       return true;
     }
     // Nothing will be skipped: parse the line now, and keep only the run's hashes.
     gate.parsing(h1, h2);
     run.skippedAtOpen = this.skippedCount;
     run.warningsAtOpen = this.warningCount;
-    run.open(bytes, lineStart, end, ruleStart, nameStart, j, this.lineNumber, counters);
+    run.open(bytes, lineStart, end, ruleStart, nameStart, j, this.lineNumber, packets);
     return false;
+  }
+
+  /** The gate whose prefix the chain name at bytes[nameStart…] has (and is longer than), or null. */
+  private gateOf(bytes: Buffer, nameStart: number, end: number): RuleRunGate | null {
+    const gates = this.ruleRuns;
+    for (let g = 0; g < gates.length; g++) {
+      const gate = gates[g] as RuleRunGate;
+      const prefix = gate.prefix;
+      if (nameStart + prefix.length < end && sameBytes(bytes, nameStart, prefix, 0, prefix.length)) return gate;
+    }
+    return null;
+  }
+
+  /** A rule of the run being parsed whose counters are not its prefix's (the rule's own `-c` won): the run says so. */
+  private noteInlineCounters(rule: Rule, prefixCounters: Counters | null): void {
+    // Not `-A` in a gated chain, the run was settled before this line and holds none.
+    if (rule.counters !== prefixCounters && this.run !== null && this.run.lines > 0) this.run.inlineCounters = true;
   }
 
   private notGated(): false {
@@ -306,13 +324,13 @@ export class DumpParser {
   private settleRun(): void {
     const run = this.run;
     if (run === null || run.lines === 0 || this.replaying) return;
-    const gate = this.ruleRuns as RuleRunGate;
+    const gate = run.gate as RuleRunGate;
     if (!run.held) {
-      gate.parsed(run.name1, run.name2, run.content.h1, run.content.h2, this.skippedCount === run.skippedAtOpen && this.warningCount === run.warningsAtOpen);
+      gate.parsed(run.name1, run.name2, run.content.h1, run.content.h2, this.skippedCount === run.skippedAtOpen && this.warningCount === run.warningsAtOpen, run);
       run.clear();
       return;
     }
-    if (gate.skip(run.name1, run.name2, run.content.h1, run.content.h2)) {
+    if (gate.skip(run.name1, run.name2, run.content.h1, run.content.h2, run)) {
       if (run.hasCounters) this.hasCounters = true;
       run.clear();
       return;
@@ -328,7 +346,7 @@ export class DumpParser {
     }
     this.replaying = false;
     this.lineNumber = now;
-    gate.parsed(run.name1, run.name2, run.content.h1, run.content.h2, this.skippedCount === skipped && this.warningCount === warnings);
+    gate.parsed(run.name1, run.name2, run.content.h1, run.content.h2, this.skippedCount === skipped && this.warningCount === warnings, run);
     run.clear();
   }
 
@@ -502,7 +520,7 @@ export class DumpParser {
 
   /** The fast path for plain `-A` lines; everything else (and anything it declines) goes to parseCommand. */
   private parseRuleLine(bytes: Buffer, lineStart: number, start: number, end: number, prefixCounters: Counters | null): void {
-    if (this.run !== null && !this.replaying && this.gateRule(bytes, lineStart, start, end, prefixCounters !== null)) return;
+    if (this.run !== null && !this.replaying && this.gateRule(bytes, lineStart, start, end, prefixCounters === null ? -1 : prefixCounters.packets)) return;
     const rule = this.fast?.read(bytes, start, end, prefixCounters, this.lineNumber) ?? null;
     if (rule === null) {
       this.parseCommand(bytes, start, end, prefixCounters);
@@ -511,6 +529,7 @@ export class DumpParser {
     const table = this.tableForContent();
     if (rule.counters !== null) this.hasCounters = true;
     if (rule.lossy) this.skip('lossy-rule', excerptOf(bytes, start, end));
+    this.noteInlineCounters(rule, prefixCounters);
     this.onRule?.(table.name, rule);
     if (this.keepChain !== undefined && !this.keepChain(table.name, rule.chain)) return;
     this.appendRule(table, rule.chain, rule);
@@ -580,6 +599,7 @@ export class DumpParser {
         }
         if (rule.counters !== null) this.hasCounters = true;
         if (rule.lossy) this.skip('lossy-rule', line());
+        this.noteInlineCounters(rule, prefixCounters);
         this.onRule?.(table.name, rule);
         if (!keep) return;
         this.appendRule(table, chainName, rule);

@@ -4,7 +4,7 @@ import { runToEnd, type Slices, WorkMeter } from '../slices.js';
 import { sortSteps } from '../sort-steps.js';
 import { serviceChainPrefix } from './chain-names.js';
 import { type EndpointChainInfo, readEndpointChain, resolveEndpoint } from './endpoint-chain.js';
-import { type LadderChainRead, type LadderRule, readLadderChain } from './ladder-chain.js';
+import { DROPPED_COMMENT, type LadderChainRead, type LadderRule, readLadderChain } from './ladder-chain.js';
 import { LadderFingerprint } from './ladder-fingerprint.js';
 import { LadderReuse } from './ladder-reuse.js';
 import { type ResolvedName, resolveName } from './resolve-name.js';
@@ -42,7 +42,12 @@ export interface BuildServiceModelOptions {
    * Ladder chains already read while parsing (createLadderChainCollector), for a dump parsed without
    * their jumps to KUBE-SEP chains. A chain not in the map is read from the dump.
    */
-  readonly ladderChains?: { get(chain: string): LadderChainRead | undefined; release?(chain: string): void };
+  readonly ladderChains?: {
+    get(chain: string): LadderChainRead | undefined;
+    release?(chain: string): void;
+    /** A read resumed from the last parse's cache proved inexact: the next parse must not use that cache (FoldedLadders). */
+    forgetCache?(): void;
+  };
   /** Frees `endpointChains` (createChainFolding's FoldedChains); called with releaseFolds. */
   readonly releaseEndpointChains?: () => void;
   /**
@@ -151,15 +156,24 @@ export function* buildServiceModelInSlices(
       const comment = rule.comment;
       noteName(g, NameSource.LadderRule, comment);
       const info = endpointChains?.get(rule.chain) ?? readEndpointChain(nat.chains.get(rule.chain));
+      if (comment === DROPPED_COMMENT && info.dnat === null) {
+        // A read resumed from the last parse's cache (ladder-chain-cache.ts), whose build dropped this
+        // comment when the KUBE-SEP chain had a DNAT target. resolveEndpoint would now read the endpoint
+        // from it: no model rather than a wrong endpoint, for this read only.
+        foldedLadders?.forgetCache?.();
+        throw new Error(
+          `model: ${chain} (line ${rule.line}) was read from the last parse's cache, which keeps no comment of the rule that jumps to ${rule.chain}, and ${rule.chain} has no DNAT target now; the next read parses every ladder chain`,
+        );
+      }
       addresses.push(resolveEndpoint(info, comment));
       noteName(g, NameSource.EndpointChain, info.comment);
       noteProtocol(g, info.protocol);
       // The read is held until buildLadder, which reads no comment (one string per endpoint, 200k on a
       // large cluster). What this loop reads stays, so that a second build from the same folds reads
       // the same: the read's first naming comment (with a `/`), and those that give an endpoint (no DNAT).
-      if (comment !== null) {
+      if (comment !== null && comment !== DROPPED_COMMENT) {
         if (!named && comment.includes('/')) named = true;
-        else if (info.dnat !== null) rule.comment = null;
+        else if (info.dnat !== null) rule.comment = DROPPED_COMMENT;
       }
     }
     for (const sep of read.orphanAffinityChains) {

@@ -8,17 +8,30 @@
 import type { DumpParserOptions } from '../iptables/parse-dump.js';
 import type { EndpointChainCache } from './endpoint-chain-cache.js';
 import { createEndpointChainCollector, type EndpointChains } from './endpoint-chain-collector.js';
+import type { LadderChainCache } from './ladder-chain-cache.js';
 import { createLadderChainCollector, type FoldedLadders } from './ladder-chain-collector.js';
+
+/**
+ * What one parse leaves the next parse of the same family's output: the chains it need not parse
+ * (endpoint-chain-cache.ts, ladder-chain-cache.ts). The ladder cache fills as the model build
+ * releases the folds (BuildServiceModelOptions.releaseFolds).
+ */
+export interface ChainCaches {
+  readonly endpoints: EndpointChainCache;
+  readonly ladders?: LadderChainCache;
+}
 
 export interface FoldedChains {
   readonly endpointChains: EndpointChains;
   readonly ladderChains: FoldedLadders;
   /** Frees the KUBE-SEP folds: a releasing build calls it once every ladder is read (BuildServiceModelOptions.releaseFolds). */
   readonly releaseEndpointChains: () => void;
-  /** For the next parse of the same family's output (createChainFolding): the KUBE-SEP chains it need not parse. */
-  readonly endpointChainCache: EndpointChainCache;
+  /** For the next parse of the same family's output (createChainFolding): the chains it need not parse. */
+  readonly caches: ChainCaches;
   /** KUBE-SEP chains this parse took from the last parse's cache (endpoint-chain-cache.ts). */
   readonly reusedEndpointChains: number;
+  /** Ladder chains this parse resumed from the last parse's cache (ladder-chain-cache.ts). */
+  readonly reusedLadderChains: number;
 }
 
 export interface ChainFolding {
@@ -32,16 +45,17 @@ export interface ChainFolding {
   finish(): FoldedChains;
 }
 
-/** `lastCache`: the last parse's FoldedChains.endpointChainCache for the same family's output, if any. */
-export function createChainFolding(lastCache?: EndpointChainCache): ChainFolding {
-  const endpoints = createEndpointChainCollector(lastCache);
-  const ladders = createLadderChainCollector();
+/** `lastCaches`: the last parse's FoldedChains.caches for the same family's output, if any. */
+export function createChainFolding(lastCaches?: ChainCaches): ChainFolding {
+  const endpoints = createEndpointChainCollector(lastCaches?.endpoints);
+  const ladders = createLadderChainCollector(lastCaches?.ladders);
   return {
     parserOptions: {
       keepChain: endpoints.keepChain,
       dropDeclarations: endpoints.dropDeclarations,
       keepRule: ladders.keepRule,
-      ruleRuns: endpoints.ruleRuns,
+      // KUBE-SEP first: most gated runs are theirs.
+      ruleRuns: [...endpoints.ruleRuns, ...ladders.ruleRuns],
       onRule(table, rule) {
         endpoints.onRule(table, rule);
         ladders.onRule(table, rule);
@@ -65,7 +79,14 @@ export function createChainFolding(lastCache?: EndpointChainCache): ChainFolding
         },
       };
       const ladderChains = ladders.finish();
-      return { endpointChains, ladderChains, releaseEndpointChains: () => endpointChains.clear(), endpointChainCache: cache, reusedEndpointChains: reused };
+      return {
+        endpointChains,
+        ladderChains,
+        releaseEndpointChains: () => endpointChains.clear(),
+        caches: { endpoints: cache, ladders: ladderChains.cache },
+        reusedEndpointChains: reused,
+        reusedLadderChains: ladderChains.reused,
+      };
     },
   };
 }

@@ -40,6 +40,13 @@ export class ChainFolds<F> {
     return fold;
   }
 
+  /** Sets a nat chain's fold (one resumed from a cache, for a run the parser skipped). */
+  put(chain: string, fold: F): void {
+    this.byChain.set(chain, fold);
+    this.lastChain = '';
+    this.lastFold = null;
+  }
+
   /** The fold the last rule went into (null before any, or after onRulesReplaced). */
   get current(): F | null {
     return this.lastFold;

@@ -24,6 +24,7 @@
  */
 import { hashName } from '../iptables/two-lane-hash.js';
 import type { EndpointChainInfo } from './endpoint-chain.js';
+import { ChainKeyIndex } from './chain-key-index.js';
 
 /** The fields of an EndpointChainInfo but the DNAT target: few distinct ones (one per service port). */
 interface EndpointRest {
@@ -46,8 +47,7 @@ const Entry = {
 type Entry = (typeof Entry)[keyof typeof Entry];
 
 export class EndpointChainCache {
-  /** 4 per entry: name lanes, content lanes. */
-  private keys: Int32Array;
+  private readonly index: ChainKeyIndex;
   private states: Uint8Array;
   /** Per entry: the DNAT target (the model's endpoints hold the same strings). */
   private dnats: (string | null)[];
@@ -55,19 +55,15 @@ export class EndpointChainCache {
   private rests: (EndpointRest | null)[];
   private readonly restsByComment = new Map<string | null, EndpointRest[]>();
   private lastRest: EndpointRest | null = null;
-  /** Open addressing on the name hash: 1 + entry, 0 empty. */
-  private index: Int32Array;
-  private entries = 0;
   private present = 0;
 
   /** `capacity`: entries expected (it grows as needed). */
   constructor(capacity = 1024) {
-    this.keys = new Int32Array(4 * capacity);
+    this.index = new ChainKeyIndex(capacity);
     this.states = new Uint8Array(capacity);
     // Filled, so that the array has exactly this room (a pushed-to one keeps up to half again).
     this.dnats = new Array<string | null>(capacity).fill(null);
     this.rests = new Array<EndpointRest | null>(capacity).fill(null);
-    this.index = new Int32Array(indexSize(capacity));
   }
 
   /** Entries that answer for a chain in the parse that made the cache (Present). */
@@ -77,35 +73,33 @@ export class EndpointChainCache {
 
   /** Entries of any kind (a parse's cache grows to about the last one's). */
   get entryCount(): number {
-    return this.entries;
+    return this.index.size;
   }
 
   /** Entries a next parse can use. */
   get size(): number {
     let n = 0;
-    for (let e = 0; e < this.entries; e++) if (this.states[e] !== Entry.Seen) n++;
+    for (let e = 0; e < this.index.size; e++) if (this.states[e] !== Entry.Seen) n++;
     return n;
   }
 
   /** The entry of this name and content, or -1. */
   find(name1: number, name2: number, content1: number, content2: number): number {
-    const mask = this.index.length - 1;
-    const keys = this.keys;
-    for (let slot = slotOf(name1, mask); ; slot = (slot + 1) & mask) {
-      const e = (this.index[slot] as number) - 1;
+    const index = this.index;
+    for (let slot = index.first(name1); ; slot = index.next(slot)) {
+      const e = index.entryAt(slot);
       if (e < 0) return -1;
-      const k = 4 * e;
-      if (keys[k] === name1 && keys[k + 1] === name2 && keys[k + 2] === content1 && keys[k + 3] === content2 && this.states[e] !== Entry.Seen) return e;
+      if (index.hasKeys(e, name1, name2, content1, content2) && this.states[e] !== Entry.Seen) return e;
     }
   }
 
   /** Whether any entry has this name. */
   hasName(name1: number, name2: number): boolean {
-    const mask = this.index.length - 1;
-    for (let slot = slotOf(name1, mask); ; slot = (slot + 1) & mask) {
-      const e = (this.index[slot] as number) - 1;
+    const index = this.index;
+    for (let slot = index.first(name1); ; slot = index.next(slot)) {
+      const e = index.entryAt(slot);
       if (e < 0) return false;
-      if (this.keys[4 * e] === name1 && this.keys[4 * e + 1] === name2) return true;
+      if (index.hasName(e, name1, name2)) return true;
     }
   }
 
@@ -121,7 +115,7 @@ export class EndpointChainCache {
   replace(chain: string | null): void {
     if (this.present === 0) return;
     if (chain === null) {
-      for (let e = 0; e < this.entries; e++) if (this.states[e] === Entry.Present) this.states[e] = Entry.Replaced;
+      for (let e = 0; e < this.index.size; e++) if (this.states[e] === Entry.Present) this.states[e] = Entry.Replaced;
       this.present = 0;
       return;
     }
@@ -134,9 +128,8 @@ export class EndpointChainCache {
 
   /** Takes `from`'s entry `e` as this parse's info for its chain. */
   copyPresent(from: EndpointChainCache, e: number): void {
-    const k = 4 * e;
-    const keys = from.keys;
-    this.add(keys[k] as number, keys[k + 1] as number, keys[k + 2] as number, keys[k + 3] as number, Entry.Present, from.dnats[e] as string | null, from.rests[e] as EndpointRest);
+    const [name1, name2, content1, content2] = from.index.keysOf(e);
+    this.add(name1, name2, content1, content2, Entry.Present, from.dnats[e] as string | null, from.rests[e] as EndpointRest);
     this.present++;
   }
 
@@ -160,11 +153,11 @@ export class EndpointChainCache {
   private presentEntry(chain: string): number {
     if (this.present === 0) return -1;
     const [name1, name2] = hashName(chain);
-    const mask = this.index.length - 1;
-    for (let slot = slotOf(name1, mask); ; slot = (slot + 1) & mask) {
-      const e = (this.index[slot] as number) - 1;
+    const index = this.index;
+    for (let slot = index.first(name1); ; slot = index.next(slot)) {
+      const e = index.entryAt(slot);
       if (e < 0) return -1;
-      if (this.keys[4 * e] === name1 && this.keys[4 * e + 1] === name2 && this.states[e] === Entry.Present) return e;
+      if (index.hasName(e, name1, name2) && this.states[e] === Entry.Present) return e;
     }
   }
 
@@ -183,50 +176,14 @@ export class EndpointChainCache {
   }
 
   private add(name1: number, name2: number, content1: number, content2: number, state: Entry, dnat: string | null, rest: EndpointRest | null): void {
-    const e = this.entries++;
-    if (this.entries > this.states.length) {
-      this.keys = grown(this.keys, this.keys.length * 2);
+    const e = this.index.add(name1, name2, content1, content2);
+    if (e >= this.states.length) {
       const states = new Uint8Array(this.states.length * 2);
       states.set(this.states);
       this.states = states;
     }
-    const k = 4 * e;
-    this.keys[k] = name1;
-    this.keys[k + 1] = name2;
-    this.keys[k + 2] = content1;
-    this.keys[k + 3] = content2;
     this.states[e] = state;
     this.dnats[e] = dnat;
     this.rests[e] = rest;
-    if (this.entries * 5 > this.index.length * 4) {
-      this.index = new Int32Array(this.index.length * 2);
-      for (let i = 0; i < this.entries; i++) this.insert(i);
-    } else {
-      this.insert(e);
-    }
   }
-
-  private insert(e: number): void {
-    const mask = this.index.length - 1;
-    let slot = slotOf(this.keys[4 * e] as number, mask);
-    while (this.index[slot] !== 0) slot = (slot + 1) & mask;
-    this.index[slot] = e + 1;
-  }
-}
-
-function grown(array: Int32Array, length: number): Int32Array {
-  const bigger = new Int32Array(length);
-  bigger.set(array);
-  return bigger;
-}
-
-/** A power of two at least 1.25 × the entries (linear probing stays short below 80% full). */
-function indexSize(entries: number): number {
-  let size = 1024;
-  while (size * 4 < entries * 5) size *= 2;
-  return size;
-}
-
-function slotOf(name1: number, mask: number): number {
-  return (name1 ^ (name1 >>> 16)) & mask;
 }

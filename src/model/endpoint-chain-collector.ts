@@ -42,8 +42,8 @@ export interface EndpointChainCollector {
   readonly onRule: (table: string, rule: Rule) => void;
   /** For DumpParserOptions.onRulesReplaced. */
   readonly onRulesReplaced: (table: string, chain: string | null) => void;
-  /** For DumpParserOptions.ruleRuns: the KUBE-SEP chains' runs of rules, skipped where `last` knows them. */
-  readonly ruleRuns: RuleRunGate;
+  /** For DumpParserOptions.ruleRuns: the KUBE-SEP chains' runs of rules, skipped where `last` knows them (one gate). */
+  readonly ruleRuns: readonly RuleRunGate[];
   /**
    * What readEndpointChain would give for each folded chain of the finished dump that was parsed;
    * `finished().cached` answers for the chains the last cache answered for. Chains without an entry in
@@ -107,7 +107,7 @@ export function createEndpointChainCollector(lastCache?: EndpointChainCache): En
    */
   let ungated = false;
   let reused = 0;
-  const ruleRuns: RuleRunGate = {
+  const gate: RuleRunGate = {
     prefix: SEP_PREFIX,
     get skips() {
       return last !== undefined;
@@ -144,7 +144,7 @@ export function createEndpointChainCollector(lastCache?: EndpointChainCache): En
     },
     keepChain: (table, chain) => !folds.folds(table, chain),
     dropDeclarations: true,
-    ruleRuns,
+    ruleRuns: [gate],
     onRule(table, rule) {
       const info = folds.foldOf(table, rule.chain);
       if (info === null) return;

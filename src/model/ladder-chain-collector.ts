@@ -13,10 +13,17 @@
  * declared again after rules it left out: the model is the same as from a dump that kept every rule,
  * warnings included (test/model/chain-folding.test.ts: every fixture and real dump, and restore-style
  * inputs).
+ *
+ * Given the last parse's cache (ladder-chain-cache.ts), it is also a `ruleRuns` gate for each ladder
+ * chain prefix: a run the cache knows by name and content is not parsed, and its fold is resumed from
+ * the cache's template with the run's lines and counters. The chains a parse reads cleanly are
+ * recorded for the next parse's cache when the model build is done with them (FoldedLadders.release).
  */
+import type { HeldRun, RuleRunGate } from '../iptables/rule-runs.js';
 import type { Rule } from '../iptables/types.js';
 import { serviceChainPrefix } from './chain-names.js';
 import { ChainFolds } from './chain-folds.js';
+import { LadderChainCache } from './ladder-chain-cache.js';
 import { LadderChainFold, type LadderChainRead } from './ladder-chain.js';
 
 export interface LadderChainCollector {
@@ -26,8 +33,39 @@ export interface LadderChainCollector {
   readonly keepRule: (table: string, rule: Rule) => boolean;
   /** For DumpParserOptions.onRulesReplaced. */
   readonly onRulesReplaced: (table: string, chain: string | null) => void;
-  /** The folded chains (those with rules), by name. The collector is then ready for the next dump. */
+  /** For DumpParserOptions.ruleRuns: one gate per ladder chain prefix, skipping the runs the last cache knows. */
+  readonly ruleRuns: readonly RuleRunGate[];
+  /** The folded chains (those with rules), by name. The collector is then ready for the next dump, whose cache is this one's. */
   finish(): FoldedLadders;
+}
+
+/** A chain's single run, parsed cleanly: what its read is recorded under once the build is done with it. */
+interface RecordableRun {
+  readonly name1: number;
+  readonly name2: number;
+  readonly content1: number;
+  readonly content2: number;
+  readonly firstLine: number;
+}
+
+/** The cache a parse makes for the next one, and what it records from. */
+class LadderRecorder {
+  readonly cache: LadderChainCache;
+  constructor(
+    capacity: number,
+    private readonly runs: Map<string, RecordableRun>,
+  ) {
+    this.cache = new LadderChainCache(capacity);
+  }
+
+  /** The build is done with `chain`'s read. */
+  record(chain: string, read: LadderChainRead): void {
+    const run = this.runs.get(chain);
+    if (run === undefined) return;
+    this.runs.delete(chain);
+    this.cache.record(run.name1, run.name2, run.content1, run.content2, chain, run.firstLine, read);
+    if (this.runs.size === 0) this.cache.doneRecording();
+  }
 }
 
 /**
@@ -40,7 +78,25 @@ export class FoldedLadders {
   /** Some chain was released: the folds no longer cover the dump's ladder chains. */
   private spent = false;
 
-  constructor(private readonly folds: Map<string, LadderChainFold>) {}
+  constructor(
+    private readonly folds: Map<string, LadderChainFold>,
+    private readonly recorder: LadderRecorder | null = null,
+    /** Chains whose runs were resumed from the last cache instead of parsed. */
+    readonly reused = 0,
+  ) {}
+
+  /** For the next parse's collector: the chains this parse read, recorded as the build releases them, and those it reused. */
+  get cache(): LadderChainCache | undefined {
+    return this.recorder?.cache;
+  }
+
+  /**
+   * A resumed read proved inexact (LadderChainRead.commentsDropped): the next parse must read every
+   * ladder chain, so the cache made for it forgets its entries.
+   */
+  forgetCache(): void {
+    this.recorder?.cache.clear();
+  }
 
   /** Chains folded and not released. */
   get size(): number {
@@ -66,6 +122,8 @@ export class FoldedLadders {
   /** Frees a chain's fold and read once its ladder is built (BuildServiceModelOptions.releaseFolds). */
   release(chain: string): void {
     this.spent = true;
+    const read = this.reads.get(chain);
+    if (read !== undefined) this.recorder?.record(chain, read);
     this.folds.delete(chain);
     this.reads.delete(chain);
   }
@@ -77,15 +135,117 @@ export function isLadderChain(chain: string): boolean {
   return prefix === 'KUBE-SVC-' || prefix === 'KUBE-SVL-' || prefix === 'KUBE-XLB-';
 }
 
-export function createLadderChainCollector(): LadderChainCollector {
+const LADDER_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-XLB-'];
+
+/** `lastCache`: the cache of the last parse of this family's output (FoldedLadders.cache), if any. */
+export function createLadderChainCollector(lastCache?: LadderChainCache): LadderChainCollector {
+  let last = lastCache;
   const folds = new ChainFolds<LadderChainFold>(isLadderChain, () => new LadderChainFold());
+  /** Runs recordable so far, by chain. */
+  let recordable = new Map<string, RecordableRun>();
+  /** Chains with a run in this dump (parsed or resumed): a second run makes the chain unrecordable. */
+  const withRuns = new Set<string>();
+  /** First hash lanes of the chains with a run in this dump: such a chain is not resumed again (a collision only parses one more). */
+  const seen = new Set<number>();
+  /** The cache entries this dump resumed: copied into the next cache at finish. */
+  let resumed: number[] = [];
+  let inRun = false;
+  /** The run being parsed: its chain (at its first rule), first line, rules seen, and whether it can be recorded. */
+  let runChain: string | null = null;
+  let runFirstLine = 0;
+  let runRules = 0;
+  let runRecordable = false;
+  /** A ladder rule reached the folds outside a run: nothing more is resumed in this dump (as for KUBE-SEP chains). */
+  let ungated = false;
+  const taint = (chain: string): void => {
+    recordable.delete(chain);
+  };
+  const gate = (prefix: string): RuleRunGate => ({
+    prefix: Buffer.from(prefix, 'latin1'),
+    get skips() {
+      return last !== undefined && last.size > 0;
+    },
+    skip(name1, name2, content1, content2, run: HeldRun) {
+      // Only a run whose lines all carry `[packets:bytes]` prefixes gives every counter a template needs.
+      if (last === undefined || ungated || !run.allCounted || seen.has(name1)) return false;
+      const e = last.find(name1, name2, content1, content2);
+      if (e < 0) return false;
+      const chain = last.chainOf(e);
+      seen.add(name1);
+      withRuns.add(chain);
+      folds.put(chain, last.resume(e, run));
+      resumed.push(e);
+      return true;
+    },
+    parsing(name1) {
+      seen.add(name1);
+      inRun = true;
+      runChain = null;
+      runRules = 0;
+      runRecordable = true;
+    },
+    parsed(name1, name2, content1, content2, clean, run) {
+      inRun = false;
+      const chain = runChain;
+      if (chain === null) return;
+      // A template takes counters from the lines' prefixes: not from a run whose rules carry their own.
+      if (clean && runRecordable && !ungated && !run.inlineCounters) recordable.set(chain, { name1, name2, content1, content2, firstLine: runFirstLine });
+      else taint(chain);
+    },
+  });
+  const ruleRuns = LADDER_PREFIXES.map(gate);
   return {
     onRule(table, rule) {
-      folds.foldOf(table, rule.chain)?.add(rule);
+      const fold = folds.foldOf(table, rule.chain);
+      if (fold === null) return;
+      if (!inRun) {
+        ungated = true;
+        taint(rule.chain);
+      } else if (runChain === null) {
+        runChain = rule.chain;
+        runFirstLine = rule.line;
+        // A chain's second run (or a first one after a resumed run) is not recorded: its read holds both.
+        if (withRuns.has(rule.chain)) {
+          runRecordable = false;
+          taint(rule.chain);
+        }
+        withRuns.add(rule.chain);
+      }
+      if (inRun) {
+        // A template gives each rule its line by its index in the run: only a run of consecutive lines is recorded.
+        if (rule.line !== runFirstLine + runRules) runRecordable = false;
+        runRules++;
+      }
+      fold.add(rule);
     },
     // The parser asks just after onRule, about the same rule: the answer for its chain is cached.
-    keepRule: (table, rule) => !folds.folds(table, rule.chain) || (rule.target !== null && serviceChainPrefix(rule.target) !== null),
-    onRulesReplaced: (table, chain) => folds.rulesReplaced(table, chain),
-    finish: () => new FoldedLadders(folds.take()),
+    keepRule(table, rule) {
+      if (!folds.folds(table, rule.chain)) return true;
+      if (rule.target === null || serviceChainPrefix(rule.target) === null) return false;
+      // The dump keeps this rule, which a resumed run would not give it.
+      runRecordable = false;
+      taint(rule.chain);
+      return true;
+    },
+    onRulesReplaced(table, chain) {
+      folds.rulesReplaced(table, chain);
+      if (table !== 'nat') return;
+      if (chain === null) recordable.clear();
+      else taint(chain);
+    },
+    ruleRuns,
+    finish() {
+      const next = new LadderRecorder(Math.max(recordable.size + resumed.length, 1024), recordable);
+      if (last !== undefined) for (const e of resumed) next.cache.copy(last, e);
+      if (recordable.size === 0) next.cache.doneRecording();
+      const folded = new FoldedLadders(folds.take(), next, resumed.length);
+      last = next.cache;
+      recordable = new Map();
+      withRuns.clear();
+      seen.clear();
+      resumed = [];
+      ungated = false;
+      return folded;
+    },
   };
 }

@@ -14,7 +14,7 @@ export interface LadderRule {
   affinityPackets: number | null;
   /** Lines of those `--rcheck` rules (empty when none): whose counters a counter refresh re-reads. */
   affinityLines: readonly number[];
-  /** Null also once the model build dropped a comment it does not read again (build-service-model.ts, readLadder). */
+  /** DROPPED_COMMENT once the model build dropped a comment it does not read again (build-service-model.ts, readLadder). */
   comment: string | null;
 }
 
@@ -37,6 +37,27 @@ export interface LadderChainRead {
   readonly otherComment: string | null;
   /** Affinity rules naming a SEP chain no ladder rule jumps to (kube-proxy never writes these). */
   readonly orphanAffinityChains: readonly string[];
+  /** An unconditional jump to a KUBE-SEP chain was read: any rule after it is unreachable. */
+  readonly ended: boolean;
+}
+
+/**
+ * A ladder rule's comment once the model build has dropped it: the build reads a comment again only
+ * where the rule's KUBE-SEP chain has no DNAT target, and 200k comments are ~10 MiB. One shared string
+ * (a NUL cannot be in a comment iptables prints), told apart from a rule that had no comment: a read
+ * resumed from the cache (ladder-chain-cache.ts) carries it, and a build that would need the text
+ * it stood for stops (build-service-model.ts).
+ */
+export const DROPPED_COMMENT = '\u0000dropped';
+
+/** What a read finds in a ladder chain besides its ladder rules and affinity rules. */
+export type LadderChainFindings = Pick<LadderChainRead, 'masquerade' | 'affinityTimeoutSeconds' | 'unreachableRules' | 'otherComment' | 'ended'>;
+
+/** A fold's state, to resume a fold from (LadderChainFold.resumed). */
+export interface LadderFoldState extends LadderChainFindings {
+  readonly rules: LadderRule[];
+  /** Per SEP chain, its `--rcheck` rules' packets (null without counters) and lines; null when none. */
+  readonly affinity: Map<string, { packets: number | null; lines: number[] }> | null;
 }
 
 /** Shared by every ladder rule without affinity rules (the field is read-only). */
@@ -70,7 +91,7 @@ export function readLadderChain(chain: Chain | undefined): LadderChainRead {
  * stream (ladder-chain-collector.ts), so that the dump need not keep them.
  */
 export class LadderChainFold {
-  private readonly rules: LadderRule[] = [];
+  private rules: LadderRule[] = [];
   // Created at the first `--rcheck` rule: most services have no affinity, and two Maps per ladder are
   // a good part of the model's allocations on a large cluster.
   private affinity: Map<string, { packets: number | null; lines: number[] }> | null = null;
@@ -79,6 +100,19 @@ export class LadderChainFold {
   private unreachableRules = 0;
   private otherComment: string | null = null;
   private finished = false;
+
+  /** A fold that has read what `state` says. */
+  static resumed(state: LadderFoldState): LadderChainFold {
+    const fold = new LadderChainFold();
+    fold.rules = state.rules;
+    fold.affinity = state.affinity;
+    fold.masquerade = state.masquerade;
+    fold.affinityTimeoutSeconds = state.affinityTimeoutSeconds;
+    fold.unreachableRules = state.unreachableRules;
+    fold.otherComment = state.otherComment;
+    fold.finished = state.ended;
+    return fold;
+  }
 
   /** The chain's next rule, in rule order. */
   add(rule: Rule): void {
@@ -129,8 +163,8 @@ export class LadderChainFold {
 
   /** The read of the rules added so far. Call once. */
   finish(): LadderChainRead {
-    const { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, affinity } = this;
-    if (affinity === null) return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains: NO_CHAINS };
+    const { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, affinity, finished: ended } = this;
+    if (affinity === null) return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains: NO_CHAINS, ended };
     const orphanAffinityChains: string[] = [];
     // The first ladder rule of each SEP chain gets its affinity rules.
     const byChain = new Map<string, LadderRule>();
@@ -143,6 +177,6 @@ export class LadderChainFold {
         ladderRule.affinityLines = hit.lines;
       }
     }
-    return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains };
+    return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains, ended };
   }
 }

@@ -1,8 +1,7 @@
 /** `--source.file` as a SampleSource: re-reads the file every sample (a test may rewrite it), with the counter refresh; stdin is read once. */
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
 import { CounterRefresher } from '../model/counter-refresh/counter-refresher.js';
-import type { FoldedChains } from '../model/chain-folding.js';
-import type { EndpointChainCache } from '../model/endpoint-chain-cache.js';
+import type { ChainCaches, FoldedChains } from '../model/chain-folding.js';
 import type { ServiceModel } from '../model/types.js';
 import { readDumpFile, type ReadDumpFileOptions } from './file-source.js';
 import type { FamilyRead, ReadKind, SampleSource } from './sample-source.js';
@@ -19,7 +18,7 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
 
   const refreshers = new Map<IpFamily, CounterRefresher>();
   /** Per family, the last parse's KUBE-SEP folds: the next parse skips the chains it knows (endpoint-chain-cache.ts). */
-  const endpointChainCaches = new Map<IpFamily, EndpointChainCache>();
+  const chainCaches = new Map<IpFamily, ChainCaches>();
   const refreshCounters = (options.refreshCounters ?? true) && options.createParser === undefined;
   const refresherOf = (family: IpFamily): CounterRefresher => {
     let refresher = refreshers.get(family);
@@ -74,10 +73,10 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
         reread = true;
       }
       // The sampler only builds the model from the dumps: their KUBE-SEP rules are folded, not kept.
-      const result = await readDumpFile({ foldChains: true, ...options, signal, scan: refreshCounters, endpointChainCaches });
+      const result = await readDumpFile({ foldChains: true, ...options, signal, scan: refreshCounters, chainCaches });
       const reads: FamilyRead[] = [];
       for (const { ipFamily, dump, folded, scan } of result.dumps) {
-        if (folded !== undefined) endpointChainCaches.set(ipFamily, folded.endpointChainCache);
+        if (folded !== undefined) chainCaches.set(ipFamily, folded.caches);
         const parsed = scan === undefined ? null : await refresherOf(ipFamily).parsed(scan, dump, ipFamily, folded, signal);
         // With the model built, the read carries the dump without its rules (CounterRefresher.parsed).
         const parts =

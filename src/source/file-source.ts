@@ -4,8 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { DumpParser } from '../iptables/parse-dump.js';
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
-import { type ChainFolding, createChainFolding, type FoldedChains } from '../model/chain-folding.js';
-import type { EndpointChainCache } from '../model/endpoint-chain-cache.js';
+import { type ChainCaches, type ChainFolding, createChainFolding, type FoldedChains } from '../model/chain-folding.js';
 import { type StructureScan, StructureScanner } from '../model/counter-refresh/structure-scanner.js';
 import { yieldToEventLoop } from '../slices.js';
 import { emptyDump } from './empty-dump.js';
@@ -31,8 +30,8 @@ export interface ReadDumpFileOptions {
    * with `createParser`.
    */
   readonly foldChains?: boolean;
-  /** With `foldChains`: each family's last parse's cache of KUBE-SEP folds (FoldedChains.endpointChainCache). */
-  readonly endpointChainCaches?: ReadonlyMap<IpFamily, EndpointChainCache>;
+  /** With `foldChains`: each family's last parse's caches of KUBE-SEP and ladder chain folds (FoldedChains.caches). */
+  readonly chainCaches?: ReadonlyMap<IpFamily, ChainCaches>;
   /** Monotonic milliseconds. */
   readonly now?: () => number;
   /** Also scan each family's text for the counter refresh: each FileDump then has `scan`. */
@@ -72,7 +71,7 @@ export async function readDumpFile(options: ReadDumpFileOptions): Promise<FileRe
     if (!parse) return { push: () => undefined, end: emptyDump };
     if (options.createParser !== undefined) return options.createParser();
     if (!fold) return new DumpParser();
-    const folding = createChainFolding(options.endpointChainCaches?.get(family));
+    const folding = createChainFolding(options.chainCaches?.get(family));
     foldings.set(family, folding);
     return new DumpParser(folding.parserOptions);
   };

@@ -2,7 +2,7 @@
 import { DumpParser } from '../iptables/parse-dump.js';
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
 import { createChainFolding, type FoldedChains } from '../model/chain-folding.js';
-import type { EndpointChainCache } from '../model/endpoint-chain-cache.js';
+import type { ChainCaches } from '../model/chain-folding.js';
 import type { StructureScan, StructureScanner } from '../model/counter-refresh/structure-scanner.js';
 import { CommitTracker } from './commit-tracker.js';
 import { emptyDump } from './empty-dump.js';
@@ -33,10 +33,10 @@ export interface RunIptablesSaveOptions {
    */
   readonly foldChains?: boolean;
   /**
-   * With `foldChains`: the last parse's cache of KUBE-SEP folds for this family (its
-   * `folded.endpointChainCache`): the chains it knows are not parsed again (endpoint-chain-cache.ts).
+   * With `foldChains`: the last parse's caches of KUBE-SEP and ladder chain folds for this family (its
+   * `folded.caches`): the chains they know are not parsed again (endpoint-chain-cache.ts, ladder-chain-cache.ts).
    */
-  readonly endpointChainCache?: EndpointChainCache;
+  readonly chainCaches?: ChainCaches;
   /** Also hand every chunk to this scanner (the counter refresh); its result is the SaveResult's `scan`. */
   readonly scanner?: StructureScanner;
   /** false: only the scanner reads the output (a scan-only read); `dump` is then empty. Default true. */
@@ -70,7 +70,7 @@ export async function runIptablesSave(options: RunIptablesSaveOptions): Promise<
   const command = natSaveCommand(options.ipFamily, options.backend);
   const run = options.run ?? (defaultRunner ??= createCommandRunner());
   const parse = options.parse ?? true;
-  const folding = parse && options.createParser === undefined && options.foldChains === true ? createChainFolding(options.endpointChainCache) : null;
+  const folding = parse && options.createParser === undefined && options.foldChains === true ? createChainFolding(options.chainCaches) : null;
   // DumpParser and StructureScanner read bytes as they come; an injected sink (tests) gets text.
   const injected = parse ? (options.createParser?.() ?? null) : null;
   const parser = parse && injected === null ? new DumpParser(folding?.parserOptions ?? {}) : null;

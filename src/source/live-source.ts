@@ -3,7 +3,7 @@ import type { BackendChoice } from '../config.js';
 import type { IpFamily } from '../iptables/types.js';
 import { silentLogger, type Logger } from '../logger-types.js';
 import { CounterRefresher } from '../model/counter-refresh/counter-refresher.js';
-import type { EndpointChainCache } from '../model/endpoint-chain-cache.js';
+import type { ChainCaches } from '../model/chain-folding.js';
 import { StructureScanner } from '../model/counter-refresh/structure-scanner.js';
 import { detectBackend } from './backend.js';
 import { probeFamily } from './families.js';
@@ -47,7 +47,7 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
   const refreshCounters = (options.refreshCounters ?? true) && options.createParser === undefined;
   const refreshers = new Map<IpFamily, CounterRefresher>();
   /** Per family, the last parse's KUBE-SEP folds: the next parse skips the chains kube-proxy left alone. */
-  const endpointChainCaches = new Map<IpFamily, EndpointChainCache>();
+  const chainCaches = new Map<IpFamily, ChainCaches>();
 
   async function readFamily(ipFamily: IpFamily, chosen: Backend, signal: AbortSignal): Promise<FamilyRead> {
     const command = formatCommand(natSaveCommand(ipFamily, chosen));
@@ -85,11 +85,11 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
       const result = await runIptablesSave({
         ...save,
         // The sampler only builds the model from the dump: its KUBE-SEP rules are folded, not kept.
-        ...(options.createParser ? { createParser: options.createParser } : { foldChains: true, endpointChainCache: endpointChainCaches.get(ipFamily) }),
+        ...(options.createParser ? { createParser: options.createParser } : { foldChains: true, chainCaches: chainCaches.get(ipFamily) }),
         ...(scanner === null ? {} : { scanner }),
       });
       if (result.folded !== undefined) {
-        endpointChainCaches.set(ipFamily, result.folded.endpointChainCache);
+        chainCaches.set(ipFamily, result.folded.caches);
         logger.debug('nat table parsed; KUBE-SEP chains known from the last parse were skipped', { family: ipFamily, command, reusedEndpointChains: result.folded.reusedEndpointChains });
       }
       const read = {

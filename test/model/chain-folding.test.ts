@@ -9,6 +9,7 @@ import type { IpFamily, ParsedDump } from '../../src/iptables/types.js';
 import { buildServiceModel } from '../../src/model/build-service-model.js';
 import { createChainFolding } from '../../src/model/chain-folding.js';
 import { isLadderChain } from '../../src/model/ladder-chain-collector.js';
+import { DROPPED_COMMENT } from '../../src/model/ladder-chain.js';
 import type { ServiceModel } from '../../src/model/types.js';
 import { DUMP_FILES } from '../support/dump-files.js';
 import { ENTRY, HEAD, JUMPS, RESTORE_STYLE_CASES, SEP_DECLARED_AGAIN, sep } from '../support/restore-style-cases.js';
@@ -109,7 +110,7 @@ describe('folding ladder chains: restore-style and odd inputs', () => {
     expect(warned('iptables-save layout')).toHaveLength(0);
   });
 
-  it('the build keeps only the ladder comments it reads: the first naming one, and those of endpoints without a DNAT target', () => {
+  it('the build keeps only the ladder comments it reads (the first naming one, and those of endpoints without a DNAT target), and marks the others dropped', () => {
     const comments = (text: string) => {
       const folding = createChainFolding();
       const dump = parseDump(text, folding.parserOptions);
@@ -122,7 +123,7 @@ describe('folding ladder chains: restore-style and odd inputs', () => {
       expect(model).toStrictEqual(plainModel(text));
       return read?.rules.map((r) => r.comment);
     };
-    expect(comments(cases['iptables-save layout'] as string)).toEqual(['ns/svc:http -> 10.0.0.1:8080', null]);
+    expect(comments(cases['iptables-save layout'] as string)).toEqual(['ns/svc:http -> 10.0.0.1:8080', DROPPED_COMMENT]);
     // KUBE-SEP-TWO has no rules here: its endpoint can only come from the comment.
     expect(comments(`${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`)).toEqual(['ns/svc:http -> 10.0.0.1:8080', 'ns/svc:http -> 10.0.0.2:8080']);
     expect(plainModel(cases['ladder comments the only names'] as string).ladders[0]?.name).toMatchObject({ namespace: 'ns', service: 'svc', port: 'http' });

@@ -4,48 +4,16 @@
 // declared again, flushed, deleted or continued later.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DumpParser, parseDump } from '../../src/iptables/parse-dump.js';
-import type { IpFamily } from '../../src/iptables/types.js';
+import { parseDump } from '../../src/iptables/parse-dump.js';
 import { replaceOneEndpoint } from '../../src/bench/replace-endpoint.js';
 import { generateBulkRuleset } from '../../src/lab/ruleset/bulk.js';
-import { buildServiceModel } from '../../src/model/build-service-model.js';
-import { createChainFolding, type FoldedChains } from '../../src/model/chain-folding.js';
-import type { EndpointChainCache } from '../../src/model/endpoint-chain-cache.js';
-import type { ServiceModel } from '../../src/model/types.js';
+import { createChainFolding } from '../../src/model/chain-folding.js';
+import { cachedRead, chainRuns, plainModel } from '../support/cached-read.js';
 import { DUMP_FILES } from '../support/dump-files.js';
-import { ENTRY, HEAD, JUMPS, RESTORE_STYLE_CASES, SEP_DECLARED_AGAIN, sep } from '../support/restore-style-cases.js';
+import { ENTRY, HEAD, JUMPS, RESTORE_STYLE_CASES, sep } from '../support/restore-style-cases.js';
 
-function plainModel(text: string, family: IpFamily = 'ipv4'): ServiceModel {
-  const model = buildServiceModel(parseDump(text), family);
-  return { ...model, warnings: model.warnings.filter((w) => !SEP_DECLARED_AGAIN.test(w)) };
-}
-
-/** `text` parsed with folding and `cache`, in `chunkSize`-byte pieces (0: at once), and built (releasing the folds). */
-function cachedRead(text: string, cache: EndpointChainCache | undefined, family: IpFamily = 'ipv4', chunkSize = 0): { model: ServiceModel; folded: FoldedChains } {
-  const folding = createChainFolding(cache);
-  const parser = new DumpParser(folding.parserOptions);
-  const bytes = Buffer.from(text, 'utf8');
-  if (chunkSize <= 0) parser.push(bytes);
-  else for (let i = 0; i < bytes.length; i += chunkSize) parser.push(bytes.subarray(i, i + chunkSize));
-  const dump = parser.end();
-  const folded = folding.finish();
-  const model = buildServiceModel(dump, family, { ...folded, releaseFolds: true });
-  // The build frees what answered for the skipped chains too; the cache for the next parse stays.
-  expect(folded.endpointChains.size).toBe(0);
-  return { model, folded };
-}
-
-/** Runs of KUBE-SEP rules in the text (a combined dump has one per family): the most a parse can skip. */
-function sepRuns(text: string): number {
-  let runs = 0;
-  let last = '';
-  for (const line of text.split('\n')) {
-    const chain = /^(?:\[\d+:\d+\] )?-A (KUBE-SEP-\S+) /.exec(line)?.[1] ?? '';
-    if (chain !== '' && chain !== last) runs++;
-    last = chain;
-  }
-  return runs;
-}
+/** Runs of the chains this file's cache answers for: the most a parse can skip. */
+const sepRuns = (text: string): number => chainRuns(text, /KUBE-SEP-\S+/);
 
 describe('a parse with the last parse’s KUBE-SEP cache gives the plain model', () => {
   for (const file of DUMP_FILES) {
@@ -57,16 +25,16 @@ describe('a parse with the last parse’s KUBE-SEP cache gives the plain model',
         expect(first.model).toStrictEqual(plain);
         expect(first.folded.reusedEndpointChains).toBe(0);
         // The same output again (as after a miss that changed something elsewhere), whole and in 7-byte pieces.
-        const again = cachedRead(text, first.folded.endpointChainCache, family);
+        const again = cachedRead(text, first.folded.caches, family);
         expect(again.model).toStrictEqual(plain);
-        const pieces = cachedRead(text, first.folded.endpointChainCache, family, 7);
+        const pieces = cachedRead(text, first.folded.caches, family, 7);
         expect(pieces.model).toStrictEqual(plain);
         expect(pieces.folded.reusedEndpointChains).toBe(again.folded.reusedEndpointChains);
         // The KUBE-SEP chains are skipped, save those with a line the parser skips or warns about.
         if (parseDump(text).skipped.length === 0) expect(again.folded.reusedEndpointChains).toBe(sepRuns(text));
         else expect(again.folded.reusedEndpointChains).toBeLessThanOrEqual(sepRuns(text));
         // A cache made by a parse that used one answers as well.
-        expect(cachedRead(text, again.folded.endpointChainCache, family).folded.reusedEndpointChains).toBe(again.folded.reusedEndpointChains);
+        expect(cachedRead(text, again.folded.caches, family).folded.reusedEndpointChains).toBe(again.folded.reusedEndpointChains);
       }
     });
   }
@@ -74,16 +42,16 @@ describe('a parse with the last parse’s KUBE-SEP cache gives the plain model',
   it('skips every KUBE-SEP chain of a generated output, and the dump’s findings are the same', () => {
     const text = generateBulkRuleset({ services: 40, endpointsPerService: 3, seed: 7 });
     const first = cachedRead(text, undefined);
-    const again = cachedRead(text, first.folded.endpointChainCache);
+    const again = cachedRead(text, first.folded.caches);
     expect(again.folded.reusedEndpointChains).toBe(120);
-    expect(again.folded.endpointChainCache.size).toBe(120);
+    expect(again.folded.caches.endpoints.size).toBe(120);
     expect(again.model).toStrictEqual(plainModel(text));
   });
 });
 
 describe('after a rules change', () => {
   const base = generateBulkRuleset({ services: 30, endpointsPerService: 4, seed: 3 });
-  const baseCache = cachedRead(base, undefined).folded.endpointChainCache;
+  const baseCache = cachedRead(base, undefined).folded.caches;
 
   it('one endpoint replaced (a new KUBE-SEP chain, the ladder rewritten): the other chains come from the cache', () => {
     const changed = replaceOneEndpoint(base);
@@ -130,9 +98,9 @@ describe('after a rules change', () => {
 describe('restore-style and odd inputs, with a cache that knows their KUBE-SEP chains', () => {
   const layout = RESTORE_STYLE_CASES['iptables-save layout'] as string;
   // Knows KUBE-SEP-ONE, -TWO and -OLD as the layout writes them.
-  const cache = cachedRead(layout, undefined).folded.endpointChainCache;
+  const cache = cachedRead(layout, undefined).folded.caches;
   // Knows KUBE-SEP-ONE as 10.0.0.7, the rules the cases replace (declared again, flushed, deleted).
-  const oldCache = cachedRead(`${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.7')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`, undefined).folded.endpointChainCache;
+  const oldCache = cachedRead(`${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.7')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`, undefined).folded.caches;
   const lossy = `-A KUBE-SEP-ONE -p tcp -m comment --comment "ns/svc:http" -m tcp -j DNAT [unsupported revision]\n`;
   const cases: Record<string, string> = {
     ...RESTORE_STYLE_CASES,
@@ -173,7 +141,7 @@ describe('restore-style and odd inputs, with a cache that knows their KUBE-SEP c
   });
 
   it('a chain in two runs is recorded from its first run only (the fold after the second holds both)', () => {
-    const twoRuns = cachedRead(cases['SEP chain in two runs, the second after another chain'] as string, undefined).folded.endpointChainCache;
+    const twoRuns = cachedRead(cases['SEP chain in two runs, the second after another chain'] as string, undefined).folded.caches;
     const secondAlone = `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.9')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`;
     const read = cachedRead(secondAlone, twoRuns);
     expect(read.model).toStrictEqual(plainModel(secondAlone));

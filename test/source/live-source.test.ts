@@ -1,5 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseDump } from '../../src/iptables/parse-dump.js';
+import { buildServiceModel } from '../../src/model/build-service-model.js';
 import { createLiveSource } from '../../src/source/live-source.js';
 import { createCommandRunner } from '../../src/source/run-command.js';
 import type { FamilyRead } from '../../src/source/sample-source.js';
@@ -210,6 +212,25 @@ describe('createLiveSource', () => {
       expect(changed.endpointChains.get('KUBE-SEP-AAAAAAAAAAAAAAAA')?.dnat).toBe('10.244.1.2:8080');
       expect(changed.endpointChains.get('KUBE-SEP-BBBBBBBBBBBBBBBB')?.dnat).toBe('10.244.2.3:9090');
       expect((await folded()).reusedEndpointChains).toBe(2);
+    });
+
+    it('a parse after the first resumes the ladder chains the last build recorded, with this read’s counters', async () => {
+      const file = shims.fixture('v4.txt', IPV4_DUMP);
+      const run = createCommandRunner({ env: shims.env({ 'iptables-nft-save': `dump:${file}` }) });
+      const source = createLiveSource({ backend: 'nft', families: ['ipv4'], ...limits, run, refreshCounters: false });
+      const read = async () => {
+        const family = (await source(new AbortController().signal))[0];
+        if (family === undefined || !family.ok || family.folded === undefined) throw new Error('no folded chains in the read');
+        // As the sampler builds it: releasing the folds, which records the ladder cache.
+        const model = buildServiceModel(family.dump, 'ipv4', { ...family.folded, releaseFolds: true });
+        return { folded: family.folded, model };
+      };
+      expect((await read()).folded.reusedLadderChains).toBe(0);
+      writeFileSync(file, recount(IPV4_DUMP, 5));
+      const second = await read();
+      expect(second.folded.reusedLadderChains).toBe(1);
+      expect(second.model).toStrictEqual(buildServiceModel(parseDump(recount(IPV4_DUMP, 5)), 'ipv4'));
+      expect(second.model.ladders[0]?.endpoints.map((e) => e.connections)).toEqual([35, 15]);
     });
   });
 });
