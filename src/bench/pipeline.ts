@@ -1,8 +1,8 @@
 /**
  * Times the pure stages on one dump held in memory, as the exporter runs them: a parsed sample (parse
  * with KUBE-SEP chains folded and the structure scan alongside, model, counter plan, analysis), a
- * reparsed sample (the same after one endpoint was replaced: the parse skips the KUBE-SEP chains the
- * last parse's cache knows, the build keeps the last model's unchanged ladders) and a refreshed
+ * reparsed sample (the same after one endpoint was replaced: the parse skips the KUBE-SEP and
+ * ladder chains the last parse's caches know, the build keeps the last model's unchanged ladders) and a refreshed
  * sample (scan only, counters into the last model, analysis); plus the naive baseline.
  */
 import { analyze, DEFAULT_ANALYSIS_OPTIONS } from '../analysis/analyze.js';

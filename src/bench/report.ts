@@ -101,7 +101,7 @@ export function renderReport(run: BenchRun): string {
   out.push(
     '### Processing one sample (in memory, 64 KiB Buffer chunks)',
     '',
-    'A **parsed sample** is what the exporter does on its first read: parse (KUBE-SEP chains folded while streaming, the structure scan alongside), model, counter plan, analysis. A **reparsed sample** is what it does after kube-proxy rewrote rules (here one endpoint replaced): the same, but the parse skips the KUBE-SEP chains the last parse\'s cache knows byte for byte, and the build keeps the last model\'s unchanged ladders. A **refreshed sample** is what it does while the rules are unchanged (the usual case): the structure scan alone, the counters read into the last model, analysis. Analysis is the steady-state step (every counter advanced).',
+    'A **parsed sample** is what the exporter does on its first read: parse (KUBE-SEP chains folded while streaming, the structure scan alongside), model, counter plan, analysis. A **reparsed sample** is what it does after kube-proxy rewrote rules (here one endpoint replaced): the same, but the parse skips the KUBE-SEP and ladder chains the last parse\'s caches know byte for byte, and the build keeps the last model\'s unchanged ladders. A **refreshed sample** is what it does while the rules are unchanged (the usual case): the structure scan alone, the counters read into the last model, analysis. Analysis is the steady-state step (every counter advanced).',
     '',
     '| size | naive parser | parse, every rule kept | parse, KUBE-SERVICES kept only | parse as the exporter (folded + scan) | model | counter plan | analysis (first) | analysis (steady) | **parsed sample** | heap per parsed rule |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
