@@ -19,11 +19,12 @@
  * DNAT target stops with an error rather than give a wrong endpoint (kube-proxy always writes the
  * DNAT target; a hand-written input can drop it).
  *
- * Entries are recorded only from a chain's single run, parsed cleanly, of consecutive lines, with
- * every line counted by a `[packets:bytes]` prefix (so no `-c` counters hide in a skipped one), no
- * rule the dump keeps (a pre-1.24 KUBE-XLB's jump to KUBE-SVC) and no orphan affinity rule: the
- * shapes a template reproduces exactly. Like the KUBE-SEP cache it is a memo, needing no
- * invalidation: each parse makes the next one's from the entries it used and the chains it recorded.
+ * Entries are recorded only from a chain's single run, parsed cleanly, of consecutive lines, with no
+ * rule whose own `-c` counters won over its prefix's, no rule the dump keeps (a pre-1.24 KUBE-XLB's
+ * jump to KUBE-SVC) and no orphan affinity rule: the shapes a template reproduces exactly. A run is
+ * resumed only when every line has a `[packets:bytes]` prefix: the counters a template takes. Like
+ * the KUBE-SEP cache it is a memo, needing no invalidation: each parse makes the next one's from the
+ * entries it used and the chains it recorded.
  */
 import type { ProbabilityMatch } from '../iptables/types.js';
 import type { HeldRun } from '../iptables/rule-runs.js';

@@ -91,8 +91,8 @@ export class FoldedLadders {
   }
 
   /**
-   * A resumed read proved inexact (LadderChainRead.commentsDropped): the next parse must read every
-   * ladder chain, so the cache made for it forgets its entries.
+   * A resumed read proved inexact (the build needed a comment its template dropped, DROPPED_COMMENT):
+   * the next parse must read every ladder chain, so the cache made for it forgets its entries.
    */
   forgetCache(): void {
     this.recorder?.cache.clear();
