@@ -124,11 +124,11 @@ export class LadderChainCache {
 
   /**
    * Records `read` (its build is done with it: its comments are as the build left them), the read of
-   * `chain`'s single run whose first line was `firstLine`, for the next parse. False when the read has
-   * a shape a template does not reproduce (an orphan affinity rule).
+   * `chain`'s single run whose first line was `firstLine`, for the next parse; not a read of a shape a
+   * template does not reproduce (an orphan affinity rule).
    */
-  record(name1: number, name2: number, content1: number, content2: number, chain: string, firstLine: number, read: LadderChainRead): boolean {
-    if (read.orphanAffinityChains.length > 0) return false;
+  record(name1: number, name2: number, content1: number, content2: number, chain: string, firstLine: number, read: LadderChainRead): void {
+    if (read.orphanAffinityChains.length > 0) return;
     const rules = read.rules;
     const n = rules.length;
     const seps = new Array<string>(n);
@@ -162,7 +162,6 @@ export class LadderChainCache {
       otherComment: read.otherComment,
       ended: read.ended,
     });
-    return true;
   }
 
   /** The parse that makes this cache is done recording. */

@@ -80,14 +80,14 @@ export class FoldedLadders {
 
   constructor(
     private readonly folds: Map<string, LadderChainFold>,
-    private readonly recorder: LadderRecorder | null = null,
+    private readonly recorder: LadderRecorder,
     /** Chains whose runs were resumed from the last cache instead of parsed. */
     readonly reused = 0,
   ) {}
 
   /** For the next parse's collector: the chains this parse read, recorded as the build releases them, and those it reused. */
-  get cache(): LadderChainCache | undefined {
-    return this.recorder?.cache;
+  get cache(): LadderChainCache {
+    return this.recorder.cache;
   }
 
   /**
@@ -95,7 +95,7 @@ export class FoldedLadders {
    * the next parse must read every ladder chain, so the cache made for it forgets its entries.
    */
   forgetCache(): void {
-    this.recorder?.cache.clear();
+    this.recorder.cache.clear();
   }
 
   /** Chains folded and not released. */
@@ -123,7 +123,7 @@ export class FoldedLadders {
   release(chain: string): void {
     this.spent = true;
     const read = this.reads.get(chain);
-    if (read !== undefined) this.recorder?.record(chain, read);
+    if (read !== undefined) this.recorder.record(chain, read);
     this.folds.delete(chain);
     this.reads.delete(chain);
   }
@@ -143,10 +143,11 @@ export function createLadderChainCollector(lastCache?: LadderChainCache): Ladder
   const folds = new ChainFolds<LadderChainFold>(isLadderChain, () => new LadderChainFold());
   /** Runs recordable so far, by chain. */
   let recordable = new Map<string, RecordableRun>();
-  /** Chains with a run in this dump (parsed or resumed): a second run makes the chain unrecordable. */
+  /**
+   * Chains with rules from a run in this dump (parsed or resumed): a later run of one is neither
+   * resumed (it continues the chain's fold) nor recorded (its read holds both runs).
+   */
   const withRuns = new Set<string>();
-  /** First hash lanes of the chains with a run in this dump: such a chain is not resumed again (a collision only parses one more). */
-  const seen = new Set<number>();
   /** The cache entries this dump resumed: copied into the next cache at finish. */
   let resumed: number[] = [];
   let inRun = false;
@@ -167,18 +168,17 @@ export function createLadderChainCollector(lastCache?: LadderChainCache): Ladder
     },
     skip(name1, name2, content1, content2, run: HeldRun) {
       // Only a run whose lines all carry `[packets:bytes]` prefixes gives every counter a template needs.
-      if (last === undefined || ungated || !run.allCounted || seen.has(name1)) return false;
+      if (last === undefined || ungated || !run.allCounted) return false;
       const e = last.find(name1, name2, content1, content2);
       if (e < 0) return false;
       const chain = last.chainOf(e);
-      seen.add(name1);
+      if (withRuns.has(chain)) return false;
       withRuns.add(chain);
       folds.put(chain, last.resume(e, run));
       resumed.push(e);
       return true;
     },
-    parsing(name1) {
-      seen.add(name1);
+    parsing() {
       inRun = true;
       runChain = null;
       runRules = 0;
@@ -242,7 +242,6 @@ export function createLadderChainCollector(lastCache?: LadderChainCache): Ladder
       last = next.cache;
       recordable = new Map();
       withRuns.clear();
-      seen.clear();
       resumed = [];
       ungated = false;
       return folded;
