@@ -123,12 +123,29 @@ function readInteger(bytes: Buffer, start: number, end: number): number | null {
   return length <= 15 ? value : Number(bytes.toString('latin1', start, end));
 }
 
-/** parseBracketCounters on bytes: `[packets:bytes]` between `start` and the `]` at `close`. */
-export function readBracketCounters(bytes: Buffer, start: number, close: number, zero: Counters): Counters | null {
-  if (close - start + 1 < 5 || bytes[start] !== 91 || bytes[close] !== 93) return null;
+/** Where the `:` of a `[packets:bytes]` between `start` and the `]` at `close` is, or -1 when the brackets are not there. */
+function bracketColon(bytes: Buffer, start: number, close: number): number {
+  if (close - start + 1 < 5 || bytes[start] !== 91 || bytes[close] !== 93) return -1;
   let colon = start + 1;
   while (colon < close && bytes[colon] !== 58) colon++;
-  if (colon === close) return null;
+  return colon === close ? -1 : colon;
+}
+
+/**
+ * readBracketCounters' packets, without making the Counters: -1 where it gives null. For a rule line
+ * the parser may hold and drop unparsed (rule-runs.ts), which reads only the packets.
+ */
+export function readBracketPackets(bytes: Buffer, start: number, close: number): number {
+  const colon = bracketColon(bytes, start, close);
+  if (colon < 0) return -1;
+  const packets = readInteger(bytes, start + 1, colon);
+  return packets === null || readInteger(bytes, colon + 1, close) === null ? -1 : packets;
+}
+
+/** parseBracketCounters on bytes: `[packets:bytes]` between `start` and the `]` at `close`. */
+export function readBracketCounters(bytes: Buffer, start: number, close: number, zero: Counters): Counters | null {
+  const colon = bracketColon(bytes, start, close);
+  if (colon < 0) return null;
   const packets = readInteger(bytes, start + 1, colon);
   const byteCount = readInteger(bytes, colon + 1, close);
   if (packets === null || byteCount === null) return null;
