@@ -307,6 +307,7 @@ export function* buildServiceModelInSlices(
   while (!nameGroups()) yield;
   next = 0;
   while (!buildLadders()) yield;
+  reuse?.arrange(result);
   // Sliced as well: 20,000 ladders sort in one go in ~25 ms at best, and a GC landing in it at the peak
   // of a parsed read made it a 100 ms stretch.
   yield* sortSteps(result, compareLadders);

@@ -22,6 +22,7 @@ import type { Ladder, LadderEndpoint, ModelCounters, ServiceModel } from './type
 
 export class LadderReuse {
   private readonly last: Map<string, Ladder>;
+  private readonly lastLadders: readonly Ladder[];
   /** Per endpoint in build order: counters and the ladder rule's line. */
   private readonly connections: Float64Array;
   private readonly affinityConnections: Float64Array;
@@ -32,6 +33,7 @@ export class LadderReuse {
   /** `lastLadders`: the last model's structure (laddersOf). `endpoints`: how many the build will make. */
   constructor(lastLadders: readonly Ladder[], endpoints: number) {
     this.last = new Map(lastLadders.map((ladder) => [ladder.key, ladder]));
+    this.lastLadders = lastLadders;
     this.connections = new Float64Array(endpoints);
     this.affinityConnections = new Float64Array(endpoints);
     this.lines = new Int32Array(endpoints);
@@ -53,6 +55,31 @@ export class LadderReuse {
     const ladder = last !== undefined && sameStructure(last, built) ? last : built;
     this.starts.set(ladder, start);
     return ladder;
+  }
+
+  /**
+   * Puts `ladders` (take's, in build order) in the last model's order, which is sorted, and those not
+   * from the last model after them: the sort (sortSteps, which copies runs already in order) then
+   * compares ~2n times instead of ~n log n (at 20,000 ladders ~40k string comparisons, not ~290k).
+   * The order it ends in is the same: compareLadders orders every two ladders of a model.
+   */
+  arrange(ladders: Ladder[]): void {
+    const placed = new Array<Ladder | undefined>(this.lastLadders.length);
+    const positions = new Map<Ladder, number>();
+    for (let i = 0; i < this.lastLadders.length; i++) positions.set(this.lastLadders[i] as Ladder, i);
+    const others: Ladder[] = [];
+    for (let i = 0; i < ladders.length; i++) {
+      const ladder = ladders[i] as Ladder;
+      const at = positions.get(ladder);
+      if (at === undefined) others.push(ladder);
+      else placed[at] = ladder;
+    }
+    let k = 0;
+    for (let i = 0; i < placed.length; i++) {
+      const ladder = placed[i];
+      if (ladder !== undefined) ladders[k++] = ladder;
+    }
+    for (let i = 0; i < others.length; i++) ladders[k++] = others[i] as Ladder;
   }
 
   /**

@@ -75,6 +75,21 @@ describe('a model built with the last model’s ladders (reuseLadders)', () => {
     expect(plan?.ruleLines[0]).toBe(plain.ladders[0]?.endpoints[0]?.line);
   });
 
+  it('places the ladders of services added among the kept ones in the model’s order, and drops those removed', () => {
+    const base = generateBulkRuleset({ services: 30, endpointsPerService: 4, seed: 3 });
+    const baseLadders = build(base).model.ladders;
+    for (const services of [20, 45]) {
+      const t = recount(generateBulkRuleset({ services, endpointsPerService: 4, seed: 3 }), 2);
+      const { model } = build(t, baseLadders);
+      const plain = build(t).model;
+      expect(model).toStrictEqual(plain);
+      const kept = laddersOf(model).filter((ladder) => baseLadders.includes(ladder)).length;
+      expect(kept).toBe(Math.min(services, 30) * (plain.ladders.length / services));
+      // The added services' ladders sort among the kept ones, not after them.
+      if (services > 30) expect(laddersOf(model).findIndex((ladder) => !baseLadders.includes(ladder))).toBeLessThan(baseLadders.length);
+    }
+  });
+
   it('is the plain model when the dump has no counters (nothing to hold as arrays)', () => {
     const bare = text.replace(/^\[\d+:\d+\] /gm, '');
     const { model } = build(bare, last.ladders);
