@@ -46,6 +46,8 @@ interface LadderTemplate extends LadderChainFindings {
   readonly laterComments: readonly (string | null)[] | string | null;
   /** Per KUBE-SEP chain with `--rcheck` rules, their indexes in the run; null when none. */
   readonly affinity: readonly { readonly sep: string; readonly indexes: readonly number[] }[] | null;
+  /** The ladder's fingerprint, as the build computed it: a function of `seps` and `probabilities`. */
+  readonly fingerprint: string;
 }
 
 const NO_LINES: readonly number[] = Object.freeze([]);
@@ -113,6 +115,7 @@ export class LadderChainCache {
       unreachableRules: t.unreachableRules,
       otherComment: t.otherComment,
       ended: t.ended,
+      fingerprint: t.fingerprint,
     });
   }
 
@@ -125,9 +128,9 @@ export class LadderChainCache {
   /**
    * Records `read` (its build is done with it: its comments are as the build left them), the read of
    * `chain`'s single run whose first line was `firstLine`, for the next parse; not a read of a shape a
-   * template does not reproduce (an orphan affinity rule).
+   * template does not reproduce (an orphan affinity rule). `fingerprint`: its ladder's.
    */
-  record(name1: number, name2: number, content1: number, content2: number, chain: string, firstLine: number, read: LadderChainRead): void {
+  record(name1: number, name2: number, content1: number, content2: number, chain: string, firstLine: number, read: LadderChainRead, fingerprint: string): void {
     if (read.orphanAffinityChains.length > 0) return;
     const rules = read.rules;
     const n = rules.length;
@@ -161,6 +164,7 @@ export class LadderChainCache {
       unreachableRules: read.unreachableRules,
       otherComment: read.otherComment,
       ended: read.ended,
+      fingerprint,
     });
   }
 

@@ -58,12 +58,12 @@ class LadderRecorder {
     this.cache = new LadderChainCache(capacity);
   }
 
-  /** The build is done with `chain`'s read. */
-  record(chain: string, read: LadderChainRead): void {
+  /** The build is done with `chain`'s read, whose ladder has `fingerprint`. */
+  record(chain: string, read: LadderChainRead, fingerprint: string): void {
     const run = this.runs.get(chain);
     if (run === undefined) return;
     this.runs.delete(chain);
-    this.cache.record(run.name1, run.name2, run.content1, run.content2, chain, run.firstLine, read);
+    this.cache.record(run.name1, run.name2, run.content1, run.content2, chain, run.firstLine, read, fingerprint);
     if (this.runs.size === 0) this.cache.doneRecording();
   }
 }
@@ -119,11 +119,11 @@ export class FoldedLadders {
     return read;
   }
 
-  /** Frees a chain's fold and read once its ladder is built (BuildServiceModelOptions.releaseFolds). */
-  release(chain: string): void {
+  /** Frees a chain's fold and read once its ladder (with `fingerprint`) is built (BuildServiceModelOptions.releaseFolds). */
+  release(chain: string, fingerprint: string): void {
     this.spent = true;
     const read = this.reads.get(chain);
-    if (read !== undefined) this.recorder.record(chain, read);
+    if (read !== undefined) this.recorder.record(chain, read, fingerprint);
     this.folds.delete(chain);
     this.reads.delete(chain);
   }

@@ -39,6 +39,11 @@ export interface LadderChainRead {
   readonly orphanAffinityChains: readonly string[];
   /** An unconditional jump to a KUBE-SEP chain was read: any rule after it is unreachable. */
   readonly ended: boolean;
+  /**
+   * The ladder's fingerprint (Ladder.fingerprint, a function of `rules`' chains and probabilities),
+   * when known before the build: a read resumed from the last parse's cache and not added to since.
+   */
+  readonly fingerprint: string | undefined;
 }
 
 /**
@@ -58,6 +63,8 @@ export interface LadderFoldState extends LadderChainFindings {
   readonly rules: LadderRule[];
   /** Per SEP chain, its `--rcheck` rules' packets (null without counters) and lines; null when none. */
   readonly affinity: Map<string, { packets: number | null; lines: number[] }> | null;
+  /** The fingerprint of `rules`' ladder, when known. */
+  readonly fingerprint: string | undefined;
 }
 
 /** Shared by every ladder rule without affinity rules (the field is read-only). */
@@ -100,6 +107,7 @@ export class LadderChainFold {
   private unreachableRules = 0;
   private otherComment: string | null = null;
   private finished = false;
+  private fingerprint: string | undefined = undefined;
 
   /** A fold that has read what `state` says. */
   static resumed(state: LadderFoldState): LadderChainFold {
@@ -111,11 +119,14 @@ export class LadderChainFold {
     fold.unreachableRules = state.unreachableRules;
     fold.otherComment = state.otherComment;
     fold.finished = state.ended;
+    fold.fingerprint = state.fingerprint;
     return fold;
   }
 
   /** The chain's next rule, in rule order. */
   add(rule: Rule): void {
+    // A resumed fold read on (a second run of the chain, restore-style): its ladder may differ.
+    this.fingerprint = undefined;
     if (this.finished) {
       this.unreachableRules++;
       return;
@@ -163,8 +174,8 @@ export class LadderChainFold {
 
   /** The read of the rules added so far. Call once. */
   finish(): LadderChainRead {
-    const { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, affinity, finished: ended } = this;
-    if (affinity === null) return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains: NO_CHAINS, ended };
+    const { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, affinity, finished: ended, fingerprint } = this;
+    if (affinity === null) return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains: NO_CHAINS, ended, fingerprint };
     const orphanAffinityChains: string[] = [];
     // The first ladder rule of each SEP chain gets its affinity rules.
     const byChain = new Map<string, LadderRule>();
@@ -177,6 +188,6 @@ export class LadderChainFold {
         ladderRule.affinityLines = hit.lines;
       }
     }
-    return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains, ended };
+    return { rules, masquerade, affinityTimeoutSeconds, unreachableRules, otherComment, orphanAffinityChains, ended, fingerprint };
   }
 }

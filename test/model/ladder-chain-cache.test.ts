@@ -179,6 +179,19 @@ describe('restore-style inputs, with a cache that knows their ladder chain', () 
   });
 });
 
+describe('a resumed read continued by a later run of its chain', () => {
+  it('gets the fingerprint of the ladder it ends with, not the template’s', () => {
+    const [conditional, last] = JUMPS.split('\n') as [string, string];
+    // The cache knows the chain with its conditional jump alone: a ladder that has not ended.
+    const caches = cachedRead(counted(`${HEAD}${ENTRY}${MASQ}${conditional}\n${SEPS}COMMIT\n`), undefined).folded.caches;
+    const twoRuns = counted(`${HEAD}${ENTRY}${MASQ}${conditional}\n${SEPS}${last}\nCOMMIT\n`);
+    const read = cachedRead(twoRuns, caches);
+    expect(read.folded.reusedLadderChains).toBe(1);
+    expect(read.model.ladders[0]?.endpoints.map((e) => e.chain)).toEqual(['KUBE-SEP-ONE', 'KUBE-SEP-TWO']);
+    expect(read.model).toStrictEqual(plainModel(twoRuns));
+  });
+});
+
 describe('a template that cannot give an endpoint', () => {
   it('stops the build with an error naming the chains, and the next parse reads every ladder chain', () => {
     const known = counted(`${HEAD}${ENTRY}${MASQ}${JUMPS}${SEPS}COMMIT\n`);
