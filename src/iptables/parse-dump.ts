@@ -276,7 +276,7 @@ export class DumpParser {
       run.add(bytes, lineStart, end, ruleStart, this.lineNumber, packets);
       return run.held;
     }
-    // As hashName hashes a chain name's text, so that the cache finds a skipped chain by its name.
+    // As hashNameLanes hashes a chain name's text, so that the cache finds a skipped chain by its name.
     const name = this.nameHash;
     name.h1 = LANE1_OFFSET;
     name.h2 = LANE2_OFFSET;

@@ -50,10 +50,14 @@ export class TwoLaneHash {
 
 const scratch = new TwoLaneHash();
 
-/** TwoLaneHash.byte over each char code of an ASCII text, from the offsets: what DumpParser computes over a chain name's bytes. */
-export function hashName(text: string): [number, number] {
+/**
+ * TwoLaneHash.byte over each char code of an ASCII text, from the offsets: what DumpParser computes
+ * over a chain name's bytes. The result is one shared object, overwritten by the next call: read its
+ * lanes at once.
+ */
+export function hashNameLanes(text: string): Readonly<TwoLaneHash> {
   scratch.h1 = LANE1_OFFSET;
   scratch.h2 = LANE2_OFFSET;
   for (let i = 0; i < text.length; i++) scratch.byte(text.charCodeAt(i));
-  return [scratch.h1, scratch.h2];
+  return scratch;
 }

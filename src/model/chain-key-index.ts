@@ -47,10 +47,11 @@ export class ChainKeyIndex {
     return keys[k] === name1 && keys[k + 1] === name2 && keys[k + 2] === content1 && keys[k + 3] === content2;
   }
 
-  /** Entry `e`'s four lanes, for `add` to another index. */
-  keysOf(e: number): [number, number, number, number] {
+  /** Adds `from`'s entry `e` (its four lanes); returns its number here. */
+  addFrom(from: ChainKeyIndex, e: number): number {
     const k = 4 * e;
-    return [this.keys[k] as number, this.keys[k + 1] as number, this.keys[k + 2] as number, this.keys[k + 3] as number];
+    const keys = from.keys;
+    return this.add(keys[k] as number, keys[k + 1] as number, keys[k + 2] as number, keys[k + 3] as number);
   }
 
   /** Adds an entry; returns its number (0, 1, …). */

@@ -121,8 +121,7 @@ export class LadderChainCache {
 
   /** Takes `from`'s entry `e` into this cache. */
   copy(from: LadderChainCache, e: number): void {
-    const [name1, name2, content1, content2] = from.index.keysOf(e);
-    this.add(name1, name2, content1, content2, from.templates[e] as LadderTemplate);
+    this.templates[this.index.addFrom(from.index, e)] = from.templates[e] as LadderTemplate;
   }
 
   /**
