@@ -80,8 +80,10 @@ export class RuleRun implements HeldRun {
   private nameStart = 0;
   private nameLength = 0;
 
-  /** Starts a run with its first line: bytes[start, end) is the line, [nameStart, nameEnd) its chain name. */
-  /** `packets`: the line's `[packets:bytes]` packets, -1 without that prefix. */
+  /**
+   * Starts a run with its first line: bytes[start, end) is the line, [nameStart, nameEnd) its chain name,
+   * `packets` the line's `[packets:bytes]` packets (-1 without that prefix).
+   */
   open(bytes: Buffer, start: number, end: number, ruleStart: number, nameStart: number, nameEnd: number, lineNumber: number, packets: number): void {
     this.nameStart = nameStart;
     this.nameLength = nameEnd - nameStart;

@@ -21,7 +21,7 @@
  */
 import type { HeldRun, RuleRunGate } from '../iptables/rule-runs.js';
 import type { Rule } from '../iptables/types.js';
-import { serviceChainPrefix } from './chain-names.js';
+import { type ServiceChainPrefix, serviceChainPrefix } from './chain-names.js';
 import { ChainFolds } from './chain-folds.js';
 import { LadderChainCache } from './ladder-chain-cache.js';
 import { LadderChainFold, type LadderChainRead } from './ladder-chain.js';
@@ -129,13 +129,14 @@ export class FoldedLadders {
   }
 }
 
+/** The prefixes of the chains readLadderChain reads (one ruleRuns gate each). */
+const LADDER_PREFIXES: readonly ServiceChainPrefix[] = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-XLB-'];
+
 /** KUBE-SVC, KUBE-SVL and KUBE-XLB chains: the ones readLadderChain reads. */
 export function isLadderChain(chain: string): boolean {
   const prefix = serviceChainPrefix(chain);
-  return prefix === 'KUBE-SVC-' || prefix === 'KUBE-SVL-' || prefix === 'KUBE-XLB-';
+  return prefix !== null && LADDER_PREFIXES.includes(prefix);
 }
-
-const LADDER_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-XLB-'];
 
 /** `lastCache`: the cache of the last parse of this family's output (FoldedLadders.cache), if any. */
 export function createLadderChainCollector(lastCache?: LadderChainCache): LadderChainCollector {

@@ -17,7 +17,7 @@ export function createFileSource(options: FileSourceOptions): SampleSource {
   const name = options.path === '-' ? 'stdin' : options.path;
 
   const refreshers = new Map<IpFamily, CounterRefresher>();
-  /** Per family, the last parse's KUBE-SEP folds: the next parse skips the chains it knows (endpoint-chain-cache.ts). */
+  /** Per family, the last parse's caches of chain folds: the next parse skips the chains they know (endpoint-chain-cache.ts, ladder-chain-cache.ts). */
   const chainCaches = new Map<IpFamily, ChainCaches>();
   const refreshCounters = (options.refreshCounters ?? true) && options.createParser === undefined;
   const refresherOf = (family: IpFamily): CounterRefresher => {

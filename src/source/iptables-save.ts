@@ -1,8 +1,7 @@
 /** Runs `<iptables|ip6tables>-<nft|legacy>-save -c -t nat` and streams its output into a DumpParser. */
 import { DumpParser } from '../iptables/parse-dump.js';
 import type { IpFamily, ParsedDump } from '../iptables/types.js';
-import { createChainFolding, type FoldedChains } from '../model/chain-folding.js';
-import type { ChainCaches } from '../model/chain-folding.js';
+import { type ChainCaches, createChainFolding, type FoldedChains } from '../model/chain-folding.js';
 import type { StructureScan, StructureScanner } from '../model/counter-refresh/structure-scanner.js';
 import { CommitTracker } from './commit-tracker.js';
 import { emptyDump } from './empty-dump.js';

@@ -46,7 +46,7 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
   let samples = 0;
   const refreshCounters = (options.refreshCounters ?? true) && options.createParser === undefined;
   const refreshers = new Map<IpFamily, CounterRefresher>();
-  /** Per family, the last parse's KUBE-SEP folds: the next parse skips the chains kube-proxy left alone. */
+  /** Per family, the last parse's caches of KUBE-SEP and ladder chain folds: the next parse skips the chains kube-proxy left alone. */
   const chainCaches = new Map<IpFamily, ChainCaches>();
 
   async function readFamily(ipFamily: IpFamily, chosen: Backend, signal: AbortSignal): Promise<FamilyRead> {
@@ -90,7 +90,12 @@ export function createLiveSource(options: LiveSourceOptions): SampleSource {
       });
       if (result.folded !== undefined) {
         chainCaches.set(ipFamily, result.folded.caches);
-        logger.debug('nat table parsed; KUBE-SEP chains known from the last parse were skipped', { family: ipFamily, command, reusedEndpointChains: result.folded.reusedEndpointChains });
+        logger.debug('nat table parsed; KUBE-SEP and ladder chains known from the last parse were skipped', {
+          family: ipFamily,
+          command,
+          reusedEndpointChains: result.folded.reusedEndpointChains,
+          reusedLadderChains: result.folded.reusedLadderChains,
+        });
       }
       const read = {
         ok: true as const,
