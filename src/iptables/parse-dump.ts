@@ -1,5 +1,5 @@
 /** Streaming one-pass parser for iptables-save / `iptables -S -v` / iptables-restore text: table → chains → rules → COMMIT. */
-import { FNV_OFFSET, FNV_PRIME, sameBytes } from './byte-strings.js';
+import { FNV_OFFSET, FNV_PRIME, sameBytes, startsWithBytes } from './byte-strings.js';
 import { FastRuleReader, readBracketCounters, readBracketPackets } from './fast-rule.js';
 import { parseBracketCounters, parseRule, RuleSyntaxError, type RuleInterner } from './parse-rule.js';
 import { RuleRun, type RuleRunGate } from './rule-runs.js';
@@ -56,6 +56,16 @@ export interface DumpParserOptions {
    */
   readonly dropDeclarations?: boolean;
   /**
+   * With dropDeclarations: the nat chains keepChain drops are exactly those whose names begin with these
+   * bytes. Such a chain's declaration (`:NAME`) in a `*nat` block before the block's first rule line
+   * replaces no rules (none were read) and keeps nothing, so the fast path makes no string for it and
+   * only tells `onDroppedDeclaration`, not `onRulesReplaced` (iptables-save declares every chain
+   * first: 200k KUBE-SEP declarations at 20,000 services × 10 endpoints).
+   */
+  readonly droppedPrefix?: Uint8Array;
+  /** With droppedPrefix: one declaration of a dropped chain that replaced nothing. */
+  readonly onDroppedDeclaration?: (table: string) => void;
+  /**
    * Asked about each rule of a kept chain just after `onRule` saw it: false leaves the rule out of the
    * dump (a consumer folds it instead, e.g. a ladder chain's jumps to KUBE-SEP chains), while the
    * chain itself stays, as declared or as the rule would have created it.
@@ -94,6 +104,10 @@ export class DumpParser {
   private readonly keepChain: ((table: string, chain: string) => boolean) | undefined;
   private readonly onRule: ((table: string, rule: Rule) => void) | undefined;
   private readonly dropDeclarations: boolean;
+  private readonly droppedPrefix: Uint8Array | null;
+  private readonly onDroppedDeclaration: ((table: string) => void) | undefined;
+  /** A command line (`-…`, `[…`) was read since the last `*table` line: a declaration may replace rules. */
+  private commandsSinceTable = false;
   private readonly keepRule: ((table: string, rule: Rule) => boolean) | undefined;
   private readonly onRulesReplaced: ((table: string, chain: string | null) => void) | undefined;
   /** Chains some of whose rules keepRule left out: declared again, they replace rules as a chain holding rules does. */
@@ -134,6 +148,8 @@ export class DumpParser {
     this.keepChain = options.keepChain;
     this.onRule = options.onRule;
     this.dropDeclarations = options.dropDeclarations === true;
+    this.droppedPrefix = this.dropDeclarations && this.keepChain !== undefined ? (options.droppedPrefix ?? null) : null;
+    this.onDroppedDeclaration = options.onDroppedDeclaration;
     this.keepRule = options.keepRule;
     this.onRulesReplaced = options.onRulesReplaced;
     this.fast = options.fastPath === false ? null : new FastRuleReader();
@@ -356,9 +372,11 @@ export class DumpParser {
   private dispatchLine(bytes: Buffer, start: number, end: number): void {
     switch (bytes[start]) {
       case 45 /* - */:
+        this.commandsSinceTable = true;
         this.parseRuleLine(bytes, start, start, end, null);
         return;
       case 91 /* [ */:
+        this.commandsSinceTable = true;
         this.parseCounterPrefixed(bytes, start, end);
         return;
       case 58 /* : */:
@@ -400,6 +418,7 @@ export class DumpParser {
     this.current = table;
     this.lastChain = null;
     this.explicitTableOpen = true;
+    this.commandsSinceTable = false;
     this.fast?.resetNames();
   }
 
@@ -467,9 +486,23 @@ export class DumpParser {
       policyCounters = readBracketCounters(bytes, parts[4] as number, (parts[5] as number) - 1, fast.zero);
       if (policyCounters === null) return false;
     }
+    const table = this.tableForContent();
+    if (this.declaresDroppedChain(table, bytes, parts[0] as number, parts[1] as number)) return true;
     const name = fast.names.lookup(bytes, parts[0] as number, parts[1] as number, nameHash);
     const userChain = (parts[3] as number) - (parts[2] as number) === 1 && bytes[parts[2] as number] === 45;
-    this.declareChain(this.tableForContent(), name, userChain ? null : policyCounters);
+    this.declareChain(table, name, userChain ? null : policyCounters);
+    return true;
+  }
+
+  /**
+   * A declaration of a chain whose rules and declarations are dropped (droppedPrefix), where it can
+   * replace nothing: inside a `*nat` block (which started its table's folds afresh, if it had any)
+   * before any command line of it. Counted; true when so.
+   */
+  private declaresDroppedChain(table: MutableTable, bytes: Buffer, nameStart: number, nameEnd: number): boolean {
+    const prefix = this.droppedPrefix;
+    if (prefix === null || this.commandsSinceTable || !this.explicitTableOpen || table.name !== 'nat' || !startsWithBytes(bytes, nameStart, nameEnd, prefix)) return false;
+    this.onDroppedDeclaration?.(table.name);
     return true;
   }
 

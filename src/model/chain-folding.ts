@@ -53,6 +53,8 @@ export function createChainFolding(lastCaches?: ChainCaches): ChainFolding {
     parserOptions: {
       keepChain: endpoints.keepChain,
       dropDeclarations: endpoints.dropDeclarations,
+      droppedPrefix: endpoints.droppedPrefix,
+      onDroppedDeclaration: endpoints.onDroppedDeclaration,
       keepRule: ladders.keepRule,
       // KUBE-SEP first: most gated runs are theirs.
       ruleRuns: [...endpoints.ruleRuns, ...ladders.ruleRuns],

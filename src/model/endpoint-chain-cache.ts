@@ -9,7 +9,8 @@
  * DumpParser holds each run of a KUBE-SEP chain's rules (rule-runs.ts) and asks the collector; when the
  * last parse's cache has an entry of that name and content hash, the run is dropped unparsed and the
  * build reads the cached info. At 20,000 services × 10 endpoints that is 400k of 868k lines, with their
- * Rule objects, strings and folds (docs/benchmarks.md); the chains' declarations are still parsed.
+ * Rule objects, strings and folds (docs/benchmarks.md); the chains' declarations are only counted
+ * (DumpParserOptions.droppedPrefix: no string is made for them).
  *
  * The cache is a memo: an entry says "a chain of this name whose rules hash to this folds to this",
  * whatever dump it came from, so it needs no invalidation. A parse makes the next cache from the entries

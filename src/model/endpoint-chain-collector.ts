@@ -38,6 +38,10 @@ export interface EndpointChainCollector {
   readonly keepChain: (table: string, chain: string) => boolean;
   /** For DumpParserOptions.dropDeclarations: the folded chains' declarations stay out of the dump too. */
   readonly dropDeclarations: true;
+  /** For DumpParserOptions.droppedPrefix: `KUBE-SEP-`, the names keepChain drops in nat. */
+  readonly droppedPrefix: Uint8Array;
+  /** For DumpParserOptions.onDroppedDeclaration. */
+  readonly onDroppedDeclaration: (table: string) => void;
   /** For DumpParserOptions.onRule. */
   readonly onRule: (table: string, rule: Rule) => void;
   /** For DumpParserOptions.onRulesReplaced. */
@@ -144,6 +148,11 @@ export function createEndpointChainCollector(lastCache?: EndpointChainCache): En
     },
     keepChain: (table, chain) => !folds.folds(table, chain),
     dropDeclarations: true,
+    droppedPrefix: SEP_PREFIX,
+    // What onRulesReplaced does with a declaration that replaces nothing: count it.
+    onDroppedDeclaration(table) {
+      if (table === 'nat' && making === null) declared++;
+    },
     ruleRuns: [gate],
     onRule(table, rule) {
       const info = folds.foldOf(table, rule.chain);

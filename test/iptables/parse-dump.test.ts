@@ -160,6 +160,67 @@ describe('parseDump', () => {
     }
   });
 
+  it('with droppedPrefix, counts the dropped chains declared before a nat block\'s first command, and reports the rest', () => {
+    const text = [
+      '*nat',
+      ':KUBE-SEP-A - [0:0]',
+      ':KUBE-SVC-X - [0:0]',
+      ':KUBE-SEP-B - [0:0]',
+      '-A KUBE-SEP-A -j DNAT --to-destination 10.0.0.1:80',
+      ':KUBE-SEP-A - [0:0]',
+      'COMMIT',
+      ':KUBE-SEP-B - [0:0]',
+      '*filter',
+      ':KUBE-SEP-C - [0:0]',
+      'COMMIT',
+      ':KUBE-SEP-A - [0:0]',
+      '*nat',
+      ':KUBE-SEP-C - [0:0]',
+      ':KUBE-SEP - [0:0]',
+      '-F KUBE-SEP-C',
+      ':KUBE-SEP-D - [0:0]',
+      'COMMIT',
+      '',
+    ].join('\n');
+    const keepChain = (table: string, chain: string) => table !== 'nat' || !chain.startsWith('KUBE-SEP-');
+    const read = (fastPath: boolean) => {
+      const events: string[] = [];
+      const parser = new DumpParser({
+        fastPath,
+        keepChain,
+        dropDeclarations: true,
+        droppedPrefix: Buffer.from('KUBE-SEP-'),
+        onDroppedDeclaration: (table) => events.push(`counted ${table} ${parser.lines}`),
+        onRulesReplaced: (table, chain) => events.push(`replaced ${table} ${chain ?? '*'} ${parser.lines}`),
+      });
+      parser.push(text);
+      return { dump: parser.end(), events };
+    };
+    const fast = read(true);
+    // Counted: the first block's declarations before its first command, and the second nat block's
+    // (the table listed again replaced every chain's rules first). Reported: a declaration after a
+    // command, those after COMMIT without a header (into the nat table read so far, also after a
+    // filter block without commands), the -F.
+    expect(fast.events).toEqual([
+      'counted nat 2',
+      'counted nat 4',
+      'replaced nat KUBE-SEP-A 6',
+      'replaced nat KUBE-SEP-B 8',
+      'replaced nat KUBE-SEP-A 12',
+      'replaced nat * 13',
+      'counted nat 14',
+      'replaced nat KUBE-SEP-C 16',
+      'replaced nat KUBE-SEP-D 17',
+    ]);
+    // The reference path reports every declaration: the counted ones replace nothing there either.
+    const reference = read(false);
+    expect(reference.events.filter((e) => !['replaced nat KUBE-SEP-A 2', 'replaced nat KUBE-SEP-B 4', 'replaced nat KUBE-SEP-C 14'].includes(e))).toEqual(fast.events.filter((e) => !e.startsWith('counted')));
+    expect(reference.dump).toStrictEqual(fast.dump);
+    // `:KUBE-SEP` is not a dropped chain (keepChain keeps it): declared into the dump either way.
+    expect([...(fast.dump.tables.get('nat')?.chains.keys() ?? [])]).toEqual(['KUBE-SEP']);
+    expect(fast.dump.skipped).toEqual([]);
+  });
+
   it('with keepRule, leaves a rule out but keeps its chain; onRulesReplaced says when read rules stop counting', () => {
     const text = [
       '-A KUBE-SVC-X -j KUBE-MARK-MASQ',

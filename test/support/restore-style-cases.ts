@@ -48,6 +48,9 @@ export const RESTORE_STYLE_CASES: Readonly<Record<string, string>> = {
   // KUBE-SEP-ONE's first rules (10.0.0.7) stop counting: it then reads from its ladder rule's comment,
   // which the ladder fold must keep (the endpoint fold has no DNAT target for it).
   'SEP chain declared again after its rules': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.7')}:KUBE-SEP-ONE - [0:0]\n${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
+  // Declared without a table header after another table's block: into the nat table that holds its rules
+  // (the parser's count-only reading of declarations, DumpParserOptions.droppedPrefix, must not take it as a new block's).
+  'SEP chain declared again after COMMIT, without a table header': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.7')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n*filter\nCOMMIT\n:KUBE-SEP-ONE - [0:0]\n`,
   'SEP chain flushed after its rules': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.7')}-F KUBE-SEP-ONE\n${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
   'SEP chain deleted after its rules': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.7')}-X KUBE-SEP-ONE\n${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
   'SEP rules, then a nat block that does not declare the chain': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.7')}COMMIT\n*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]\n:KUBE-SEP-TWO - [0:0]\n${ENTRY}${JUMPS}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
