@@ -84,9 +84,14 @@ export class EndpointChainCache {
     return n;
   }
 
-  /** The entry of this name and content, or -1. */
-  find(name1: number, name2: number, content1: number, content2: number): number {
+  /**
+   * The entry of this name and content, or -1. `hint`: the entry to try first (a parse meets the
+   * chains in the order the last one recorded them, so the entry after the last one found is
+   * nearly always the one: a read of the next few bytes instead of a probe at random).
+   */
+  find(name1: number, name2: number, content1: number, content2: number, hint = -1): number {
     const index = this.index;
+    if (hint >= 0 && hint < index.size && index.hasKeys(hint, name1, name2, content1, content2) && this.states[hint] !== Entry.Seen) return hint;
     for (let slot = index.first(name1); ; slot = index.next(slot)) {
       const e = index.entryAt(slot);
       if (e < 0) return -1;
@@ -96,11 +101,16 @@ export class EndpointChainCache {
 
   /** Whether any entry has this name. */
   hasName(name1: number, name2: number): boolean {
+    return this.entryNamed(name1, name2) >= 0;
+  }
+
+  /** The entry of this name (a cache has one entry per name), or -1. */
+  entryNamed(name1: number, name2: number): number {
     const index = this.index;
     for (let slot = index.first(name1); ; slot = index.next(slot)) {
       const e = index.entryAt(slot);
-      if (e < 0) return false;
-      if (index.hasName(e, name1, name2)) return true;
+      if (e < 0) return -1;
+      if (index.hasName(e, name1, name2)) return e;
     }
   }
 

@@ -111,6 +111,15 @@ export function createEndpointChainCollector(lastCache?: EndpointChainCache): En
    */
   let ungated = false;
   let reused = 0;
+  /**
+   * Per entry of `last` (one per chain name): a run of that chain came before in this dump, skipped or
+   * parsed. Made at the dump's first run. In place of asking the cache being made for the name: the
+   * entries are met in order here (see `hint`), where that cache's table is probed at random.
+   */
+  let seen: Uint8Array | null = null;
+  /** The entry of `last` after the one the last skipped run took: the next run's, nearly always. */
+  let hint = 0;
+  const seenOf = (from: EndpointChainCache): Uint8Array => (seen ??= new Uint8Array(from.entryCount));
   const gate: RuleRunGate = {
     prefix: SEP_PREFIX,
     get skips() {
@@ -119,9 +128,12 @@ export function createEndpointChainCollector(lastCache?: EndpointChainCache): En
     skip(name1, name2, content1, content2) {
       // A chain seen before in this dump is parsed: its fold (or the cached info it resumes) is running.
       const next = made();
-      if (last !== undefined && !ungated && !next.hasName(name1, name2)) {
-        const e = last.find(name1, name2, content1, content2);
-        if (e >= 0) {
+      if (last !== undefined && !ungated) {
+        const e = last.find(name1, name2, content1, content2, hint);
+        const marks = seenOf(last);
+        if (e >= 0 && marks[e] === 0) {
+          marks[e] = 1;
+          hint = e + 1;
           next.copyPresent(last, e);
           reused++;
           return true;
@@ -129,8 +141,11 @@ export function createEndpointChainCollector(lastCache?: EndpointChainCache): En
       }
       return false;
     },
-    parsing() {
+    parsing(name1, name2) {
       inRun = true;
+      if (last === undefined) return;
+      const e = last.entryNamed(name1, name2);
+      if (e >= 0) seenOf(last)[e] = 1;
     },
     parsed(name1, name2, content1, content2, clean) {
       inRun = false;
@@ -177,6 +192,8 @@ export function createEndpointChainCollector(lastCache?: EndpointChainCache): En
       declared = 0;
       ungated = false;
       reused = 0;
+      seen = null;
+      hint = 0;
       return folds.take();
     },
   };

@@ -105,6 +105,8 @@ describe('restore-style and odd inputs, with a cache that knows their KUBE-SEP c
   const cases: Record<string, string> = {
     ...RESTORE_STYLE_CASES,
     'SEP chain in two runs, the second after another chain': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-TWO', '10.0.0.2')}${sep('KUBE-SEP-ONE', '10.0.0.9')}COMMIT\n`,
+    'SEP chain whose run the cache knows, repeated': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-TWO', '10.0.0.2')}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`,
+    'SEP chain parsed, then a run of it the cache knows': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.1').split('\n')[0]}\n${sep('KUBE-SEP-TWO', '10.0.0.2')}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`,
     'SEP chain whose only rules are a lossy DNAT': `${HEAD}${ENTRY}${JUMPS}${lossy}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
     'SEP rule written --append first, then a run the cache knows': `${HEAD}${ENTRY}${JUMPS}--append KUBE-SEP-ONE -p tcp -m tcp -j DNAT --to-destination 10.0.0.5:8080\n${sep('KUBE-SEP-TWO', '10.0.0.2')}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`,
     'SEP rule with a malformed counter': `${HEAD}${ENTRY}${JUMPS}[1:x] ${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
@@ -129,6 +131,9 @@ describe('restore-style and odd inputs, with a cache that knows their KUBE-SEP c
     // The second run of KUBE-SEP-ONE resumes from the cached info: its first DNAT target counts.
     expect(plainModel(cases['SEP chain in two runs, the second after another chain'] as string).ladders[0]?.endpoints.map((e) => e.endpoint)).toEqual(['10.0.0.1:8080', '10.0.0.2:8080']);
     expect(reused('SEP chain in two runs, the second after another chain')).toBe(2);
+    // A chain's run after one of its runs in this dump (skipped or parsed) is parsed, also when the cache knows it.
+    expect(reused('SEP chain whose run the cache knows, repeated')).toBe(2);
+    expect(reused('SEP chain parsed, then a run of it the cache knows')).toBe(1);
     // A KUBE-SEP rule outside a run: nothing after it is skipped.
     expect(reused('SEP rule written --append first, then a run the cache knows')).toBe(0);
     expect(reused('counters on every line')).toBe(2);
