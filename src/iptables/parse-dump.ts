@@ -57,10 +57,10 @@ export interface DumpParserOptions {
   readonly dropDeclarations?: boolean;
   /**
    * With dropDeclarations: the nat chains keepChain drops are exactly those whose names begin with these
-   * bytes. Such a chain's declaration (`:NAME`) in a `*nat` block before the block's first rule line
-   * replaces no rules (none were read) and keeps nothing, so the fast path makes no string for it and
-   * only tells `onDroppedDeclaration`, not `onRulesReplaced` (iptables-save declares every chain
-   * first: 200k KUBE-SEP declarations at 20,000 services × 10 endpoints).
+   * bytes. Such a chain's declaration (`:NAME`) in a `*nat` block before the block's first command
+   * line (`-…` or `[…`) replaces no rules (none were read) and keeps nothing, so the fast path makes
+   * no string for it and only tells `onDroppedDeclaration`, not `onRulesReplaced` (iptables-save
+   * declares every chain first: 200k KUBE-SEP declarations at 20,000 services × 10 endpoints).
    */
   readonly droppedPrefix?: Uint8Array;
   /** With droppedPrefix: one declaration of a dropped chain that replaced nothing. */
