@@ -274,6 +274,13 @@ export class DumpParser {
     if (i + 3 >= end || bytes[i] !== 45 || bytes[i + 1] !== 65 || bytes[i + 2] !== 32 || table === null || table.name !== 'nat') return this.notGated();
     const ruleStart = i;
     const nameStart = i + 3;
+    // Most gated lines continue the run (a ladder chain's ~2 per endpoint): the run's name and a space
+    // after `-A ` settle it (the scan below would stop at that space, having checked what the run's
+    // first line checked), and only a run's first line has its name hashed.
+    if (run.lines > 0 && run.sameNameEnd(bytes, nameStart, end) >= 0) {
+      run.add(bytes, lineStart, end, ruleStart, this.lineNumber, packets);
+      return run.held;
+    }
     // Most rule lines are of other chains: their name's first bytes settle it.
     const gate = this.gateOf(bytes, nameStart, end);
     if (gate === null) return this.notGated();
@@ -286,12 +293,6 @@ export class DumpParser {
       j++;
     }
     if (j - nameStart <= prefix.length || j === end) return this.notGated();
-    // Most lines continue the run (a ladder chain's ~2 per endpoint): the name's bytes settle it, and only
-    // a run's first line has its name hashed.
-    if (run.lines > 0 && run.sameName(bytes, nameStart, j)) {
-      run.add(bytes, lineStart, end, ruleStart, this.lineNumber, packets);
-      return run.held;
-    }
     // As hashNameLanes hashes a chain name's text, so that the cache finds a skipped chain by its name.
     const name = this.nameHash;
     name.h1 = LANE1_OFFSET;

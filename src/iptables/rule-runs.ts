@@ -95,9 +95,14 @@ export class RuleRun implements HeldRun {
     this.add(bytes, start, end, ruleStart, lineNumber, packets);
   }
 
-  /** Whether bytes[start, end) is this run's chain name. */
-  sameName(bytes: Uint8Array, start: number, end: number): boolean {
-    return end - start === this.nameLength && sameBytes(this.bytes[0] as Buffer, this.nameStart, bytes, start, this.nameLength);
+  /**
+   * Where the chain name at bytes[nameStart…] ends when it is this run's name and a space follows it
+   * (before `end`); else -1. Such a line continues the run: its gate and name are the run's, read
+   * already, so the parser need not look for the gate or scan the name again.
+   */
+  sameNameEnd(bytes: Uint8Array, nameStart: number, end: number): number {
+    const nameEnd = nameStart + this.nameLength;
+    return nameEnd < end && bytes[nameEnd] === 32 && sameBytes(this.bytes[0] as Buffer, this.nameStart, bytes, nameStart, this.nameLength) ? nameEnd : -1;
   }
 
   add(bytes: Buffer, start: number, end: number, ruleStart: number, lineNumber: number, packets: number): void {

@@ -107,6 +107,7 @@ describe('restore-style and odd inputs, with a cache that knows their KUBE-SEP c
     'SEP chain in two runs, the second after another chain': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-TWO', '10.0.0.2')}${sep('KUBE-SEP-ONE', '10.0.0.9')}COMMIT\n`,
     'SEP chain whose run the cache knows, repeated': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-TWO', '10.0.0.2')}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`,
     'SEP chain parsed, then a run of it the cache knows': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.1').split('\n')[0]}\n${sep('KUBE-SEP-TWO', '10.0.0.2')}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`,
+    'SEP chain followed by one whose name begins with its name': `${HEAD}${ENTRY}${JUMPS}${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-ONEX', '10.0.0.5')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
     'SEP chain whose only rules are a lossy DNAT': `${HEAD}${ENTRY}${JUMPS}${lossy}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
     'SEP rule written --append first, then a run the cache knows': `${HEAD}${ENTRY}${JUMPS}--append KUBE-SEP-ONE -p tcp -m tcp -j DNAT --to-destination 10.0.0.5:8080\n${sep('KUBE-SEP-TWO', '10.0.0.2')}${sep('KUBE-SEP-ONE', '10.0.0.1')}COMMIT\n`,
     'SEP rule with a malformed counter': `${HEAD}${ENTRY}${JUMPS}[1:x] ${sep('KUBE-SEP-ONE', '10.0.0.1')}${sep('KUBE-SEP-TWO', '10.0.0.2')}COMMIT\n`,
@@ -134,6 +135,8 @@ describe('restore-style and odd inputs, with a cache that knows their KUBE-SEP c
     // A chain's run after one of its runs in this dump (skipped or parsed) is parsed, also when the cache knows it.
     expect(reused('SEP chain whose run the cache knows, repeated')).toBe(2);
     expect(reused('SEP chain parsed, then a run of it the cache knows')).toBe(1);
+    // KUBE-SEP-ONEX's lines do not continue KUBE-SEP-ONE's run: that run is the one the cache knows.
+    expect(reused('SEP chain followed by one whose name begins with its name')).toBe(2);
     // A KUBE-SEP rule outside a run: nothing after it is skipped.
     expect(reused('SEP rule written --append first, then a run the cache knows')).toBe(0);
     expect(reused('counters on every line')).toBe(2);
